@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything Unisono needs on a fresh Debian machine (run as root, or with sudo available):
+# the Debian packages (speech synthesizers, the GM soundfont, recorded sound-effect data) and the
+# Python package with its extras. Idempotent: a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts   # speech
+  fluidsynth libfluidsynth3 fluid-soundfont-gm                                     # music
+  wesnoth-1.16-data hedgewars-data supertux-data hydrogen-drumkits                 # real clips
+  libsndfile1 sox ffmpeg                                                           # audio tools
+)
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+echo "[setup] installing the unisono Python package"
+# torch is pinned in pyproject.toml (torch==2.13.0, the local CPU build).
+"$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PYTHON" -c "import unisono, torch; print('[setup] unisono', unisono.__version__, '| torch', torch.__version__)"

@@ -1,0 +1,1 @@
+"""The synthetic audio world: labelled scenes rendered deterministically from a seed."""
