@@ -76,7 +76,7 @@ def test_import_errors_exit_2(tmp_path, capsys):
     assert "no clips found" in capsys.readouterr().err
     assert not (tmp_path / "m.jsonl").exists()
     with pytest.raises(SystemExit) as exited:  # argparse: format not in the registry
-        unisono.cli.main(["data", "import", "musiccaps", str(tmp_path), "-o", "m.jsonl"])
+        unisono.cli.main(["data", "import", "no-such-format", str(tmp_path), "-o", "m.jsonl"])
     assert exited.value.code == 2
 
 

@@ -6,6 +6,7 @@ Every clip is a short sine tone whose duration and sample rate the tests know ex
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -192,4 +193,102 @@ def folder_root(tmp_path: Path) -> Path:
     write_tone(root / "cat" / "meow.wav", 0.25, 16000)
     write_tone(root / "loose.wav", 0.2, 8000)
     (root / "README.txt").write_text("not audio", encoding="utf-8")
+    return root
+
+
+def write_json(path: Path, document: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def wavcaps_root(tmp_path: Path) -> Path:
+    """WavCaps: json_files/{subset}/*_final.json and unzipped flac folders. AudioSet_SL ids end
+    in '.wav' while the files are flac; FreeSound and SoundBible both have an id 2223 (each in
+    its own folder); one BBC clip and one AudioSet clip were never downloaded."""
+    root = tmp_path / "WavCaps"
+    jsons = root / "json_files"
+    write_json(jsons / "AudioSet_SL" / "as_final.json", {"num_captions_per_audio": 1, "data": [
+        {"id": "Yb0RFKhbpFJA.wav", "caption": "Wind and a man speaking are heard.",
+         "audio": "wav_path", "duration": 10.0},
+        {"id": "YmissingAS01.wav", "caption": "Never downloaded.", "audio": "wav_path",
+         "duration": 10.0},
+    ]})
+    write_json(jsons / "FreeSound" / "fsd_final.json", {"data": [
+        {"id": "180913", "file_name": "UK Mello.wav", "tags": ["mellotron", "synth"],
+         "description": "Mellotron chord.", "caption": "A mellotron plays a chord.",
+         "duration": 3.99, "download_link": "https://freesound.org/x"},
+        {"id": "2223", "caption": "Footsteps on gravel.", "tags": [], "duration": 1.5},
+    ]})
+    write_json(jsons / "BBC_Sound_Effects" / "bbc_final.json", {"data": [
+        {"id": "07067046", "description": "Aircraft: jet passes overhead.",
+         "category": "['Aircraft', 'Transport']", "caption": "A jet flies overhead.",
+         "audio": "wav_path", "duration": 5.6},
+        {"id": "07067047", "category": "['Aircraft']", "caption": "Gone.", "duration": 2.0},
+    ]})
+    write_json(jsons / "SoundBible" / "sb_final.json", {"data": [
+        {"title": "Dog Bark", "id": "2223", "caption": "A dog barks twice.", "duration": 0.9,
+         "audio": "wav_path"},
+    ]})
+    write_json(jsons / "blacklist" / "blacklist_exclude_all_ac.json", {"AudioSet": ["Yx"]})
+    write_tone(root / "AudioSet_SL" / "Yb0RFKhbpFJA.flac", 0.2, 32000)
+    write_tone(root / "FreeSound_flac" / "180913.flac", 0.3, 32000)
+    write_tone(root / "FreeSound_flac" / "2223.flac", 0.25, 32000)
+    write_tone(root / "BBC_Sound_Effects_flac" / "07067046.flac", 0.2, 32000)
+    write_tone(root / "SoundBible_flac" / "2223.flac", 0.35, 32000)
+    return root
+
+
+VOICEBANK_UTTERANCES = {
+    ("trainset_28spk", "p226_001"): "Please call Stella.",
+    ("trainset_28spk", "p287_012"): "The rainbow is a division of white light.",
+    ("testset", "p232_001"): "Please call Stella.",
+    ("testset", "p257_430"): None,  # no transcript file
+}
+
+
+@pytest.fixture
+def voicebank_root(tmp_path: Path) -> Path:
+    """VoiceBank-DEMAND (DS_10283_2791 unzipped): clean/noisy train (28spk) and test wavs,
+    transcripts, a test log file; one noisy file lacks its clean twin."""
+    root = tmp_path / "DS_10283_2791"
+    for (subset, utt), text in VOICEBANK_UTTERANCES.items():
+        write_tone(root / f"clean_{subset}_wav" / f"{utt}.wav", 0.2, 48000, frequency=440.0)
+        write_tone(root / f"noisy_{subset}_wav" / f"{utt}.wav", 0.2, 48000, frequency=660.0)
+        if text is not None:
+            (root / f"{subset}_txt").mkdir(parents=True, exist_ok=True)
+            (root / f"{subset}_txt" / f"{utt}.txt").write_text(text + "\n", encoding="utf-8")
+    write_tone(root / "noisy_testset_wav" / "p232_002.wav", 0.3, 48000)
+    (root / "logfiles").mkdir()
+    (root / "logfiles" / "log_testset.txt").write_text(
+        "p232_001 living 17.5\np257_430 bus 2.5\n", encoding="utf-8")
+    return root
+
+
+MUSICCAPS_COLUMNS = ["ytid", "start_s", "end_s", "audioset_positive_labels", "aspect_list",
+                     "caption", "author_id", "is_balanced_subset", "is_audioset_eval"]
+
+
+@pytest.fixture
+def musiccaps_root(tmp_path: Path) -> Path:
+    """MusicCaps: musiccaps-public.csv; clips as audio/{ytid}.wav or {ytid}_{start}.wav; one
+    clip not downloaded, one row with a broken aspect_list."""
+    root = tmp_path / "musiccaps"
+    write_csv(root / "musiccaps-public.csv", MUSICCAPS_COLUMNS, [
+        ["-0Gj8-vB1q4", 30, 40, "/m/0140xf,/m/02cjck,/m/04rlf",
+         "['low quality', 'sustained strings melody', \"children's choir\"]",
+         "The low quality recording features a children's choir, sung over strings.",
+         4, "False", "True"],
+        ["-0SdAVK79lg", 30, 40, "/m/0155w,/m/01lyv",
+         "['guitar song', 'piano backing', 'simple percussion']",
+         "This song features an electric guitar as the main instrument.", 0, "True", "False"],
+        ["-0vPFx-wRRI", 30, 40, "/m/025_jnm", "['amateur recording']", "Not downloaded.", 6,
+         "False", "False"],
+        ["-1LrH01Ei1w", 30, 40, "/m/04rlf", "['broken", "A broken aspect list.", 1, "False",
+         "False"],
+    ])
+    write_tone(root / "audio" / "-0Gj8-vB1q4.wav", 0.2, 16000)
+    write_tone(root / "-0SdAVK79lg_30.wav", 0.25, 48000)
+    write_tone(root / "audio" / "-1LrH01Ei1w.wav", 0.2, 16000)
     return root

@@ -20,7 +20,8 @@ def by_id(result) -> dict:
 
 
 def test_registry_lists_every_format():
-    assert list(IMPORTERS) == ["audiocaps", "clotho", "ljspeech", "libritts", "vctk", "folder"]
+    assert list(IMPORTERS) == ["audiocaps", "clotho", "ljspeech", "libritts", "vctk", "folder",
+                              "wavcaps", "voicebank-demand", "musiccaps"]
 
 
 def test_audiocaps_groups_captions_and_finds_every_naming_scheme(audiocaps_root):

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = data.add_subparsers(dest="data_command", required=True)
 
-    formats = "\n".join(f"  {name:10} {importer.description}" for name, importer in IMPORTERS.items())
+    formats = "\n".join(f"  {name:17} {importer.description}" for name, importer in IMPORTERS.items())
     importing = commands.add_parser(
         "import", help="turn a dataset folder into a manifest",
         description=f"Turn a dataset folder into a JSON Lines manifest.\n\nformats:\n{formats}",
