@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="test split only: use held-out sentences and class variants")
     render.add_argument("--workers", type=int, default=1, help="worker processes (output identical)")
     render.add_argument("--no-stems", action="store_true", help="skip writing per-layer stems")
+    render.add_argument("--pairs", action="store_true",
+                        help="also write enhancement (speech) and super-resolution sources in pairs/")
     render.add_argument("--out", required=True, help="output folder")
     render.set_defaults(func=_render)
 
@@ -35,7 +37,7 @@ def _render(args: argparse.Namespace) -> int:
 
     manifest = render_world(args.out, n=args.n, seed=args.seed, split=args.split, kinds=args.kinds,
                             sample_rate=args.sample_rate, heldout=args.heldout, workers=args.workers,
-                            write_stems=not args.no_stems)
+                            write_stems=not args.no_stems, pairs=args.pairs)
     print(f"wrote {args.n} clips: {manifest}")
     return 0
 

@@ -155,7 +155,7 @@ class SceneRenderer:
                              for n in lead.notes]
         meta["labels"].extend(["music"] + [p.instrument for p in spec.parts])
         layers = []
-        for part_index, (part, audio) in enumerate(zip(spec.parts, parts)):
+        for part_index, (part, audio) in enumerate(zip(spec.parts, parts, strict=True)):
             slug = part.instrument.replace(" ", "_")
             first = part_index == 0
             layers.append(_Layer(

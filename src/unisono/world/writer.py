@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from unisono.audio import save_audio
 from unisono.errors import UnisonoError
+from unisono.world.pairs import enhancement_pair, superres_pair
 from unisono.world.render import RenderedScene, SceneRenderer
 from unisono.world.scene import KINDS, SceneSampler, SceneSpec
 
@@ -34,6 +36,7 @@ class RenderJob:
     heldout: bool
     kinds: tuple[str, ...]
     write_stems: bool = True
+    pairs: bool = False
 
 
 def parse_kinds(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -94,7 +97,24 @@ def _render_one(job: RenderJob, index: int, sampler: SceneSampler, renderer: Sce
     (out / scene_path).parent.mkdir(parents=True, exist_ok=True)
     (out / scene_path).write_text(json.dumps(scene, indent=1) + "\n")
     row = manifest_row(rendered, audio_path=audio_path, stem_paths=stem_paths, scene_path=scene_path)
+    if job.pairs:
+        row["extra"]["pairs"] = _write_pairs(out, rendered)
     return json.dumps(row, ensure_ascii=False)
+
+
+def _write_pairs(out: Path, rendered: RenderedScene) -> dict[str, Any]:
+    """Enhancement (speech only) and super-resolution sources for this clip; targets are the mix."""
+    spec = rendered.spec
+    rng = np.random.default_rng([spec.seed, 2])
+    made: dict[str, Any] = {}
+    if spec.kind == "speech":
+        noisy, params = enhancement_pair(rendered.mix, spec.sample_rate, rng)
+        made["se"] = {"path": f"pairs/{spec.id}_noisy.wav", **params}
+        save_audio(out / made["se"]["path"], noisy, spec.sample_rate)
+    low, params = superres_pair(rendered.mix, spec.sample_rate, rng)
+    made["sr"] = {"path": f"pairs/{spec.id}_lowpass.wav", **params}
+    save_audio(out / made["sr"]["path"], low, spec.sample_rate)
+    return made
 
 
 _WORKER: dict[str, Any] = {}
@@ -135,6 +155,7 @@ def render_world(
     heldout: bool = False,
     workers: int = 1,
     write_stems: bool = True,
+    pairs: bool = False,
     progress: bool = True,
 ) -> Path:
     """Render `n` scenes into `out_dir` and write `out_dir/manifest.jsonl`; returns its path."""
@@ -143,7 +164,8 @@ def render_world(
     if sample_rate < 8000:
         raise UnisonoError(f"sample rate {sample_rate} is too low; use at least 8000 Hz")
     job = RenderJob(out_dir=str(out_dir), seed=seed, split=split, sample_rate=sample_rate,
-                    heldout=heldout, kinds=parse_kinds(kinds), write_stems=write_stems)
+                    heldout=heldout, kinds=parse_kinds(kinds), write_stems=write_stems,
+                    pairs=pairs)
     SceneSampler(sample_rate=sample_rate, split=split, heldout=heldout)  # validate early, in-process
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
