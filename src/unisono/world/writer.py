@@ -161,8 +161,8 @@ def render_world(
     """Render `n` scenes into `out_dir` and write `out_dir/manifest.jsonl`; returns its path."""
     if n <= 0:
         raise UnisonoError(f"--n must be positive; got {n}")
-    if sample_rate < 8000:
-        raise UnisonoError(f"sample rate {sample_rate} is too low; use at least 8000 Hz")
+    if sample_rate < 16000:
+        raise UnisonoError(f"sample rate {sample_rate} is too low; use at least 16000 Hz (the procedural classes reach 8 kHz)")
     job = RenderJob(out_dir=str(out_dir), seed=seed, split=split, sample_rate=sample_rate,
                     heldout=heldout, kinds=parse_kinds(kinds), write_stems=write_stems,
                     pairs=pairs)
