@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=_stats)
 
+    clips = commands.add_parser("real-clips", help="write a manifest of the real recorded clips")
+    clips.add_argument("-o", "--output", required=True, help="manifest path (.jsonl)")
+    clips.add_argument("--split", choices=("train", "val", "test"), help="only this split")
+    clips.set_defaults(func=_real_clips)
+
 
 def _render(args: argparse.Namespace) -> int:
     from unisono.world.writer import render_world
@@ -49,4 +54,12 @@ def _stats(args: argparse.Namespace) -> int:
     if args.manifest:
         stats["manifest"] = manifest_stats(args.manifest)
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
+    return 0
+
+
+def _real_clips(args: argparse.Namespace) -> int:
+    from unisono.world.writer import write_real_clip_manifest
+
+    path = write_real_clip_manifest(args.output, split=args.split)
+    print(f"wrote {sum(1 for _ in open(path))} real clips: {path}")
     return 0

@@ -16,8 +16,20 @@ TIMES_WORDS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "fiv
                6: "six times", 7: "seven times", 8: "eight times"}
 
 
+MASS_WORDS = {"rain", "wind", "thunder", "applause", "water", "glass", "fire", "dripping", "music",
+              "speech", "traffic", "static", "laughter", "gunfire", "rumble"}
+
+
 def article(noun: str) -> str:
-    """'a siren', 'an owl hoot' (by the first letter; good enough for the world's vocabulary)."""
+    """'a siren', 'an owl hoot'; plural, mass and gerund nouns take none: 'rain', 'footsteps', 'typing'."""
+    words = noun.lower().split()
+    if not words:
+        return noun
+    last = words[-1]
+    plural = last.endswith("s") and not last.endswith("ss")
+    gerund = last.endswith("ing") and last not in ("ring", "king", "wing", "sting", "string", "spring")
+    if plural or gerund or words[0] in MASS_WORDS:
+        return noun
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
@@ -89,9 +101,9 @@ def singing_phrases(gender: str, lyrics: str, key: str | None) -> list[str]:
 
 BACKGROUND_JOINERS = ("over {bg}", "with {bg} in the background", "against {bg}", "amid {bg}",
                       "while {bg} continues", "on top of {bg}")
-SEQUENCE_JOINERS = ("{a}, then {b}", "{a}, followed by {b}", "first {a}, then {b}", "{a} and later {b}",
+SEQUENCE_JOINERS = ("{a}, then {b}", "{a}, and then {b}", "first {a}, then {b}", "{a}, and later {b}",
                     "{a}; after that {b}")
-TOGETHER_JOINERS = ("{a} while {b}", "{a} as {b}", "{a} and {b} at the same time", "{a}, with {b}")
+TOGETHER_JOINERS = ("{a} while {b}", "{a} as {b}", "{a} and at the same time {b}", "{a}, and meanwhile {b}")
 
 
 def capitalise(text: str) -> str:

@@ -172,7 +172,7 @@ class SceneRenderer:
         utterance = singing.sing(notes, layer.voice, sample_rate=sr)
         voice = speech.VOICES[layer.voice]
         audio = normalize_rms(utterance.audio, layer.level_db)
-        lyrics = " ".join(n.syllable for n in notes)
+        lyrics = singing.lyrics_text(notes)
         if index == 0:
             meta.update(transcript=utterance.text or lyrics, speaker=layer.voice, gender=voice.gender,
                         key=layer.key)

@@ -210,11 +210,12 @@ class SceneSampler:
         spec.music.append(self.music(rng, onset=0.0, duration=spec.duration))
 
     def _make_singing(self, spec: SceneSpec, rng: np.random.Generator) -> None:
-        from unisono.world import singing
+        from unisono.world import singing, speech
 
         key = str(rng.choice(SINGING_KEYS))
         notes = singing.random_song(rng, duration=float(rng.uniform(3.0, 6.0)), key=key)
-        voice = self.voices[int(rng.integers(len(self.voices)))]
+        voices = speech.voice_ids(engine="espeak")  # the singing synthesizer drives espeak-ng
+        voice = voices[int(rng.integers(len(voices)))]
         onset = 0.1
         spec.singing.append(SingingLayer(voice=voice, notes=[dataclasses.asdict(n) for n in notes],
                                          onset=onset, level_db=float(rng.uniform(-22.0, -18.0)), key=key))

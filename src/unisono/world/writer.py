@@ -177,3 +177,22 @@ def render_world(
             handle.write(line + "\n")
     os.replace(tmp, manifest)
     return manifest
+
+
+def write_real_clip_manifest(path: str | Path, *, split: str | None = None) -> Path:
+    """A manifest of the indexed real recorded clips (absolute paths), optionally one split only."""
+    from unisono.data.manifest import ManifestEntry, write_manifest
+    from unisono.world import real
+    from unisono.world.captions import article
+
+    entries = []
+    for clip in real.require_real_clips():
+        clip_split = real.split_of_clip(clip)
+        if split is not None and clip_split != split:
+            continue
+        stem = Path(clip.path).stem.replace(" ", "_")
+        entries.append(ManifestEntry(
+            id=f"real-{clip.source}-{len(entries):05d}-{stem}", path=clip.path, duration=clip.duration,
+            kind="sfx", captions=[f"the sound of {article(clip.label)}"], labels=[clip.label], split=clip_split,
+            source=f"debian-{clip.source}"))
+    return write_manifest(path, entries)
