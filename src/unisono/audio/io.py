@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import scipy.io.wavfile
 import soundfile as sf
 import soxr
 
@@ -128,7 +129,7 @@ def load_audio(
 
 
 def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype: str = "FLOAT") -> Path:
-    """Write audio; the format follows the suffix (wav by default as 32-bit float).
+    """Write audio; the format follows the suffix (wav by default as 32-bit float, byte-deterministic).
 
     Clipping is the caller's choice: float wav keeps values beyond [-1, 1] exactly.
     """
@@ -138,7 +139,10 @@ def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype
         raise UnisonoError(f"refusing to write NaN/Inf audio to {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
-    if suffix in (".wav", ""):
+    if suffix in (".wav", "") and subtype == "FLOAT":
+        # scipy writes no timestamped PEAK chunk (libsndfile does), so equal audio gives equal bytes
+        scipy.io.wavfile.write(str(path), sample_rate, audio)
+    elif suffix in (".wav", ""):
         sf.write(str(path), audio, sample_rate, subtype=subtype, format="WAV")
     elif suffix in (".flac", ".ogg"):
         sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate)

@@ -52,7 +52,7 @@ def manifest_row(rendered: RenderedScene, *, audio_path: str, stem_paths: dict[s
     """The manifest line of one rendered scene (paths relative to the output folder)."""
     spec, meta = rendered.spec, rendered.metadata
     row: dict[str, Any] = {
-        "id": spec.id, "path": audio_path, "duration": round(rendered.duration, 4),
+        "id": spec.id, "path": audio_path, "duration": round(rendered.duration, 6),
         "sample_rate": spec.sample_rate, "kind": spec.kind, "captions": meta["captions"],
     }
     for key in ("transcript", "speaker", "gender"):
@@ -93,7 +93,7 @@ def _render_one(job: RenderJob, index: int, sampler: SceneSampler, renderer: Sce
             stem_paths[name] = f"stems/{spec.id}/{name}.wav"
             save_audio(out / stem_paths[name], track, spec.sample_rate)
     scene_path = f"scenes/{spec.id}.json"
-    scene = spec.to_dict() | {"rendered_duration": round(rendered.duration, 4)}
+    scene = spec.to_dict() | {"rendered_duration": round(rendered.duration, 6)}
     (out / scene_path).parent.mkdir(parents=True, exist_ok=True)
     (out / scene_path).write_text(json.dumps(scene, indent=1) + "\n")
     row = manifest_row(rendered, audio_path=audio_path, stem_paths=stem_paths, scene_path=scene_path)
