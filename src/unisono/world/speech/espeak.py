@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import os
 import pickle
+import zlib
 
 import numpy as np
 
@@ -110,6 +111,9 @@ def _speak_fresh(text: str, voice: str, **settings: int | None) -> tuple[np.ndar
     if pid == 0:  # child: never returns
         try:
             os.close(read_end)
+            # espeak-ng's breath and roughness noise comes from libc rand(), whose state the child
+            # inherits from whatever the parent did before: seed it from the request instead.
+            ctypes.CDLL(None).srand(zlib.crc32(f"{voice}|{text}".encode()))
             engine = _Engine()
             audio, events = engine.speak(text, voice, **settings)
             payload = pickle.dumps((audio, engine.sample_rate, events))
