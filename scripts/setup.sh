@@ -28,5 +28,5 @@ fi
 PYTHON="${PYTHON:-python3}"
 echo "[setup] installing the unisono Python package"
 # torch is pinned in pyproject.toml (torch==2.13.0, the local CPU build).
-"$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval]"
 "$PYTHON" -c "import unisono, torch; print('[setup] unisono', unisono.__version__, '| torch', torch.__version__)"

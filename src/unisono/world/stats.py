@@ -21,6 +21,7 @@ def catalogue_stats() -> dict[str, Any]:
         "real_clips": len(clips),
         "real_labels": len(labels),
         "real_sources": dict(sorted(Counter(c.source for c in clips).items())),
+        "real_splits": dict(Counter(real.split_of_clip(c) for c in clips)),
         "voices": len(speech.VOICES),
         "voices_by_gender": dict(sorted(Counter(v.gender for v in voices).items())),
         "voices_by_engine": dict(sorted(Counter(v.engine for v in voices).items())),
