@@ -29,6 +29,7 @@ def test_yaml_and_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("steps: 5\noptim:\n  lr: 0.01\n")
     cfg = load_config(Train, path, ["optim.betas=[0.8, 0.99]", "tasks.t2a=2", "solver=heun", "name=x"])
+    assert load_config(Train, overrides=["optim.lr=3e-3"]).optim.lr == 0.003
     assert cfg.steps == 5 and cfg.optim.lr == 0.01 and cfg.optim.betas == (0.8, 0.99)
     assert cfg.tasks == {"t2a": 2.0} and cfg.solver == "heun" and cfg.name == "x"
 

@@ -11,7 +11,7 @@ import sys
 
 from unisono.errors import UnisonoError
 
-COMMAND_MODULES = ("unisono.cli.world", "unisono.cli.data")
+COMMAND_MODULES = ("unisono.cli.world", "unisono.cli.data", "unisono.cli.codec")
 
 
 def build_parser() -> argparse.ArgumentParser:

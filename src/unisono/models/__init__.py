@@ -1,0 +1,1 @@
+"""Unisono networks. They map tensors to tensors; objectives and solvers live elsewhere."""

@@ -1,0 +1,129 @@
+"""Codec configuration: one typed dataclass per component, and the named presets.
+
+Derived sizes (latent frame rate, frames for a number of samples) are properties here, so every
+caller counts latent frames the same way: frames = ceil(samples / hop).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from unisono.errors import UnisonoError
+
+
+@dataclass
+class FrameCodecConfig:
+    """The CPU frame-rate design: STFT features -> ConvNeXt-1D -> latent -> ConvNeXt-1D -> iSTFT.
+
+    Attributes:
+        n_fft: STFT size of the encoder analysis and of the decoder's inverse STFT.
+        width: channels of the ConvNeXt blocks.
+        encoder_blocks: ConvNeXt blocks in the encoder.
+        decoder_blocks: ConvNeXt blocks in the decoder.
+        kernel_size: depthwise kernel (frames) of each ConvNeXt block.
+        mlp_ratio: hidden size of each block's MLP, as a multiple of `width`.
+        max_log_magnitude: clamp on the predicted log magnitude (exp overflow guard).
+    """
+
+    n_fft: int = 1280
+    width: int = 256
+    encoder_blocks: int = 4
+    decoder_blocks: int = 8
+    kernel_size: int = 7
+    mlp_ratio: float = 3.0
+    max_log_magnitude: float = 6.0
+
+
+@dataclass
+class WaveformCodecConfig:
+    """The paper-size waveform VAE (Stable Audio Open "Oobleck" style).
+
+    Attributes:
+        channels: base channel count; stage k uses channels * channel_mults[k].
+        channel_mults: channel multiplier before each downsampling stage (len == len(strides) + 1).
+        strides: downsampling factors; their product must equal the hop.
+        dilations: dilations of the residual units in each stage.
+    """
+
+    channels: int = 128
+    channel_mults: tuple[int, ...] = (1, 2, 4, 8, 16)
+    strides: tuple[int, ...] = (2, 4, 6, 10)
+    dilations: tuple[int, ...] = (1, 3, 9)
+
+
+@dataclass
+class CodecConfig:
+    """A codec: architecture, rates, latent size and the latent scale.
+
+    Attributes:
+        architecture: "frame" (CPU, iSTFT decoder) or "waveform" (strided convolutions).
+        sample_rate: audio rate in Hz; other inputs are resampled.
+        hop: samples per latent frame.
+        latent_channels: C, channels of the latent.
+        latent_scale: multiplies the bottleneck mean so that latents have about unit variance;
+            estimated from data after training (1.0 before).
+        frame: settings of the frame-rate design.
+        waveform: settings of the waveform design.
+    """
+
+    architecture: Literal["frame", "waveform"] = "frame"
+    sample_rate: int = 16000
+    hop: int = 320
+    latent_channels: int = 32
+    latent_scale: float = 1.0
+    frame: FrameCodecConfig = field(default_factory=FrameCodecConfig)
+    waveform: WaveformCodecConfig = field(default_factory=WaveformCodecConfig)
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0 or self.hop <= 0 or self.latent_channels <= 0:
+            raise UnisonoError("codec sample_rate, hop and latent_channels must be positive")
+        if self.latent_scale <= 0:
+            raise UnisonoError(f"codec latent_scale must be positive; got {self.latent_scale}")
+        if self.architecture == "frame":
+            extra = self.frame.n_fft - self.hop
+            if extra < 0 or extra % 2:
+                raise UnisonoError(
+                    f"frame codec n_fft ({self.frame.n_fft}) must be >= hop ({self.hop}) and "
+                    "differ from it by an even number: set frame.n_fft e.g. to 4 * hop."
+                )
+        else:
+            if math.prod(self.waveform.strides) != self.hop:
+                raise UnisonoError(
+                    f"waveform codec strides {self.waveform.strides} multiply to "
+                    f"{math.prod(self.waveform.strides)}, not the hop {self.hop}: make them agree."
+                )
+            if len(self.waveform.channel_mults) != len(self.waveform.strides) + 1:
+                raise UnisonoError("waveform.channel_mults needs one more entry than strides")
+
+    @property
+    def frame_rate(self) -> float:
+        """Latent frames per second."""
+        return self.sample_rate / self.hop
+
+    def latent_frames(self, num_samples: int) -> int:
+        """Latent frames for a clip of `num_samples`: ceil(samples / hop)."""
+        return -(-num_samples // self.hop)
+
+
+CODEC_PRESETS: dict[str, CodecConfig] = {
+    "tiny": CodecConfig(),
+    "waveform": CodecConfig(
+        architecture="waveform",
+        sample_rate=24000,
+        hop=480,
+        latent_channels=128,
+        waveform=WaveformCodecConfig(),
+    ),
+}
+
+
+def codec_preset(name: str) -> CodecConfig:
+    """A fresh copy of a named preset (see `CODEC_PRESETS`)."""
+    if name not in CODEC_PRESETS:
+        raise UnisonoError(
+            f"unknown codec preset {name!r}; choose one of {', '.join(CODEC_PRESETS)}"
+        )
+    return copy.deepcopy(CODEC_PRESETS[name])

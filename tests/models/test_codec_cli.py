@@ -1,0 +1,129 @@
+"""`unisono codec ...` and `train-codec` via a parser built by `unisono.cli.codec.register`."""
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from codec_fixtures import tiny_frame_config
+from safetensors import safe_open
+
+from unisono.audio import save_audio
+from unisono.cli import codec as codec_cli
+from unisono.errors import UnisonoError
+from unisono.models.codec import Codec
+
+TINY_YAML = Path(__file__).resolve().parents[2] / "configs" / "codec" / "tiny.yaml"
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    codec_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        Codec(tiny_frame_config()).save_pretrained(tmp_path / "codec")
+    return tmp_path / "codec"
+
+
+@pytest.fixture
+def clip(tmp_path):
+    t = np.arange(22050) / 22050
+    audio = (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+    return save_audio(tmp_path / "in.wav", audio, 22050)
+
+
+def test_encode_decode_roundtrip(model_dir, clip, tmp_path):
+    assert (
+        run(
+            "codec",
+            "encode",
+            str(clip),
+            "-o",
+            str(tmp_path / "z.safetensors"),
+            "--model",
+            str(model_dir),
+        )
+        == 0
+    )
+    with safe_open(str(tmp_path / "z.safetensors"), framework="pt") as handle:
+        latent = handle.get_tensor("latent")
+        metadata = handle.metadata()
+    assert metadata["num_samples"] == "16000" and metadata["source_sample_rate"] == "22050"
+    assert latent.shape == (32, math.ceil(16000 / 320))
+    run(
+        "codec",
+        "decode",
+        str(tmp_path / "z.safetensors"),
+        "-o",
+        str(tmp_path / "out.wav"),
+        "--model",
+        str(model_dir),
+    )
+    decoded, rate = sf.read(str(tmp_path / "out.wav"))
+    assert rate == 16000 and decoded.shape == (16000,)
+    run("codec", "roundtrip", str(clip), "-o", str(tmp_path / "rt.wav"), "--model", str(model_dir))
+    roundtrip, rate = sf.read(str(tmp_path / "rt.wav"))
+    assert rate == 22050 and roundtrip.shape == (22050,)
+
+
+def test_eval_writes_report_with_reference_row(model_dir, clip, tmp_path, capsys):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "a", "path": "in.wav", "kind": "music"}) + "\n")
+    run(
+        "codec",
+        "eval",
+        str(manifest),
+        "--out",
+        str(tmp_path / "report.json"),
+        "--model",
+        str(model_dir),
+    )
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = {row["system"]: row for row in report["rows"]}
+    assert set(rows) == {"codec", "lowpass 6 kHz"}
+    # a 330 Hz tone has no energy above 6 kHz: the low-pass reference is near-perfect
+    assert rows["lowpass 6 kHz"]["si_sdr"] > 40 and rows["lowpass 6 kHz"]["kind"] == "music"
+    assert report["dnsmos"].startswith("unavailable")
+    assert "| codec | music | 1 |" in capsys.readouterr().out
+    assert (tmp_path / "report.md").read_text().startswith("| system |")
+
+
+def test_missing_shipped_codec_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setattr(codec_cli.importlib.resources, "files", lambda package: tmp_path)
+    with pytest.raises(UnisonoError, match="no shipped codec.*--model DIR"):
+        codec_cli.load_codec(None)
+
+
+def test_errors_are_clear(tmp_path, clip):
+    with pytest.raises(UnisonoError, match="not a codec folder"):
+        run(
+            "codec",
+            "encode",
+            str(clip),
+            "-o",
+            str(tmp_path / "z.safetensors"),
+            "--model",
+            str(tmp_path),
+        )
+    (tmp_path / "bad.safetensors").write_bytes(b"nope")
+    with pytest.raises(UnisonoError):
+        codec_cli.decode_file(
+            Codec(tiny_frame_config()), tmp_path / "bad.safetensors", tmp_path / "o.wav"
+        )
+
+
+def test_train_codec_command_parses_overrides(tmp_path):
+    with pytest.raises(UnisonoError, match="data.manifests"):
+        run("train-codec", str(TINY_YAML), "--set", f"run.output_dir={tmp_path / 'run'}")
+    with pytest.raises(UnisonoError, match="unknown config key"):
+        run("train-codec", str(TINY_YAML), "--set", "run.max_stepz=3")
