@@ -12,6 +12,7 @@ import torch
 from codec_fixtures import tiny_frame_config
 from safetensors import safe_open
 
+from unisono import codec_files
 from unisono.audio import save_audio
 from unisono.cli import codec as codec_cli
 from unisono.errors import UnisonoError
@@ -93,15 +94,15 @@ def test_eval_writes_report_with_reference_row(model_dir, clip, tmp_path, capsys
     assert set(rows) == {"codec", "lowpass 6 kHz"}
     # a 330 Hz tone has no energy above 6 kHz: the low-pass reference is near-perfect
     assert rows["lowpass 6 kHz"]["si_sdr"] > 40 and rows["lowpass 6 kHz"]["kind"] == "music"
-    assert report["dnsmos"].startswith("unavailable")
+    assert "dnsmos" not in rows["codec"] and "wer" not in rows["codec"]  # speech-only metrics
     assert "| codec | music | 1 |" in capsys.readouterr().out
     assert (tmp_path / "report.md").read_text().startswith("| system |")
 
 
 def test_missing_shipped_codec_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(codec_cli.importlib.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(codec_files.importlib.resources, "files", lambda package: tmp_path)
     with pytest.raises(UnisonoError, match="no shipped codec.*--model DIR"):
-        codec_cli.load_codec(None)
+        codec_files.load_codec(None)
 
 
 def test_errors_are_clear(tmp_path, clip):
@@ -117,7 +118,7 @@ def test_errors_are_clear(tmp_path, clip):
         )
     (tmp_path / "bad.safetensors").write_bytes(b"nope")
     with pytest.raises(UnisonoError):
-        codec_cli.decode_file(
+        codec_files.decode_file(
             Codec(tiny_frame_config()), tmp_path / "bad.safetensors", tmp_path / "o.wav"
         )
 
@@ -127,3 +128,22 @@ def test_train_codec_command_parses_overrides(tmp_path):
         run("train-codec", str(TINY_YAML), "--set", f"run.output_dir={tmp_path / 'run'}")
     with pytest.raises(UnisonoError, match="unknown config key"):
         run("train-codec", str(TINY_YAML), "--set", "run.max_stepz=3")
+
+
+def test_eval_scores_speech_with_dnsmos_and_wer(model_dir, tmp_path):
+    from unisono.codec_eval import evaluate_manifest
+    from unisono.world import speech
+
+    sentence = "The captain carried the milk to the old kitchen."
+    utterance = speech.synthesize(sentence, "piper-joe", sample_rate=16000)
+    save_audio(tmp_path / "s.wav", utterance.audio, 16000)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "s", "path": "s.wav", "kind": "speech", "transcript": sentence,
+                                    "duration": utterance.audio.shape[0] / 16000}) + "\n")
+    report = evaluate_manifest(Codec.from_pretrained(model_dir), manifest)
+    rows = {row["system"]: row for row in report["rows"]}
+    assert set(rows) == {"codec", "lowpass 6 kHz", "original"}
+    assert rows["original"]["wer"] <= 20.0 and 1.0 <= rows["original"]["dnsmos"] <= 5.0
+    # the 6 kHz low-pass keeps speech intelligible: its WER stays close to the original's
+    assert rows["lowpass 6 kHz"]["wer"] <= rows["original"]["wer"] + 20.0
+    assert "wer" in rows["codec"] and "dnsmos" in rows["codec"]

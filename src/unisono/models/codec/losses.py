@@ -31,6 +31,8 @@ class CodecLossConfig:
         compression: power applied to magnitudes in the complex loss.
         adversarial: weight of the generator's hinge loss (0 disables the discriminator).
         feature_matching: weight of discriminator feature matching.
+        phase: weight of the magnitude-weighted phase losses (`phase_losses`).
+        phase_resolution: (n_fft, hop) of the STFT the phase losses compare.
     """
 
     stft_resolutions: list[tuple[int, int]] = field(
@@ -44,11 +46,52 @@ class CodecLossConfig:
     compression: float = 0.3
     adversarial: float = 0.0
     feature_matching: float = 0.0
+    phase: float = 0.0
+    phase_resolution: tuple[int, int] = (1280, 320)
 
 
 def _stft(audio: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
     window = torch.hann_window(n_fft, dtype=audio.dtype, device=audio.device)
     return torch.stft(audio, n_fft, hop, window=window, center=True, return_complex=True)
+
+
+def _phasor(spec: torch.Tensor) -> torch.Tensor:
+    """Unit phasor e^{j angle X} as (..., 2) real, safe at X = 0."""
+    real = torch.view_as_real(spec)
+    return real * torch.rsqrt(real.square().sum(-1, keepdim=True) + 1e-12)
+
+
+def _rotate_conj(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a * conj(b) for (..., 2) real phasors: the phasor of the phase difference."""
+    return torch.stack([a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1],
+                        a[..., 1] * b[..., 0] - a[..., 0] * b[..., 1]], dim=-1)
+
+
+def phase_losses(estimate: torch.Tensor, target: torch.Tensor, *, n_fft: int, hop: int) -> dict[str, torch.Tensor]:
+    """Instantaneous phase, group delay and instantaneous frequency errors (APNet's three terms).
+
+    Phases are compared as unit phasors, |e^{j a} - e^{j b}| = 2 |sin((a - b) / 2)|, which is
+    anti-wrapping (no 2 pi jumps) and smooth. Group delay is the phase difference between adjacent
+    bins, instantaneous frequency between adjacent frames. Each term is weighted by the target's
+    square-root magnitude (normalised to mean 1), since the phase of near-silent bins is noise.
+    (B, S) estimate and target -> {"ip", "gd", "if"} scalars.
+    """
+    est, tgt = _stft(estimate, n_fft, hop), _stft(target, n_fft, hop)
+    weight = tgt.abs().sqrt().detach()
+    weight = weight / weight.mean(dim=(-2, -1), keepdim=True).clamp_min(1e-8)
+    u_est, u_tgt = _phasor(est), _phasor(tgt)
+
+    def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return (a - b).square().sum(-1).add(1e-12).sqrt()
+
+    ip = (distance(u_est, u_tgt) * weight).mean()
+    gd_est = _rotate_conj(u_est[..., 1:, :, :], u_est[..., :-1, :, :])
+    gd_tgt = _rotate_conj(u_tgt[..., 1:, :, :], u_tgt[..., :-1, :, :])
+    gd = (distance(gd_est, gd_tgt) * torch.minimum(weight[..., 1:, :], weight[..., :-1, :])).mean()
+    if_est = _rotate_conj(u_est[..., 1:, :], u_est[..., :-1, :])
+    if_tgt = _rotate_conj(u_tgt[..., 1:, :], u_tgt[..., :-1, :])
+    inst = (distance(if_est, if_tgt) * torch.minimum(weight[..., 1:], weight[..., :-1])).mean()
+    return {"ip": ip, "gd": gd, "if": inst}
 
 
 class CodecReconstructionLoss(nn.Module):
@@ -95,12 +138,18 @@ class CodecReconstructionLoss(nn.Module):
             "waveform": F.l1_loss(estimate, target),
             "kl": kl,
         }
+        if cfg.phase > 0:
+            n_fft, hop = cfg.phase_resolution
+            phase = phase_losses(estimate, target, n_fft=n_fft, hop=hop)
+            terms.update({f"phase_{k}": v for k, v in phase.items()})
+            terms["phase"] = phase["ip"] + phase["gd"] + phase["if"]
         total = (
             cfg.multi_resolution_stft * terms["mrstft"]
             + cfg.mel * terms["mel"]
             + cfg.complex_stft * terms["complex"]
             + cfg.waveform * terms["waveform"]
             + cfg.kl * terms["kl"]
+            + (cfg.phase * terms["phase"] if cfg.phase > 0 else 0.0)
         )
         return total, terms
 
