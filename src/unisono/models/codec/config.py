@@ -26,6 +26,9 @@ class FrameCodecConfig:
         kernel_size: depthwise kernel (frames) of each ConvNeXt block.
         mlp_ratio: hidden size of each block's MLP, as a multiple of `width`.
         max_log_magnitude: clamp on the predicted log magnitude (exp overflow guard).
+        phase: "direct" predicts each frame's phase (Vocos); "cumulative" predicts each bin's
+            instantaneous-frequency deviation from the bin centre and integrates it over frames
+            (phase-vocoder style), so sustained partials stay coherent from frame to frame.
     """
 
     n_fft: int = 1280
@@ -35,6 +38,7 @@ class FrameCodecConfig:
     kernel_size: int = 7
     mlp_ratio: float = 3.0
     max_log_magnitude: float = 6.0
+    phase: Literal["direct", "cumulative"] = "direct"
 
 
 @dataclass

@@ -120,7 +120,11 @@ class FrameDecoder(nn.Module):
         self.pad = (frame.n_fft - config.hop) // 2
         self.bins = frame.n_fft // 2 + 1
         self.max_log_magnitude = frame.max_log_magnitude
+        self.phase_mode = frame.phase
         self.register_buffer("window", torch.hann_window(frame.n_fft), persistent=False)
+        # phase advance of a partial at bin k's centre over one hop, 2 pi k hop / n_fft, mod 2 pi
+        advance = 2 * torch.pi * ((torch.arange(self.bins) * self.hop) % frame.n_fft) / frame.n_fft
+        self.register_buffer("bin_advance", advance.to(torch.float64), persistent=False)
         self.stack = ConvNeXtStack(
             config.latent_channels,
             3 * self.bins,
@@ -131,17 +135,33 @@ class FrameDecoder(nn.Module):
             in_kernel=7,
         )
 
-    def spectrum(self, latent: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) -> (B, F, T) complex spectrum.
-
-        The phase comes as an unnormalised 2-D vector (x, y) per bin, divided by its length: a
-        continuous map, unlike a raw angle, which cannot follow a phase around the circle without
-        a jump (the network would have to learn the wrap).
-        """
+    def frame_params(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, C, T) -> log magnitude, x, y, each (B, F, T); (x, y) is a phase direction."""
         log_magnitude, x, y = self.stack(latent).split(self.bins, dim=1)
+        return log_magnitude, x, y
+
+    def spectrum_from_params(
+        self, log_magnitude: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, F, T) parameters -> (B, F, T) complex spectrum.
+
+        Direct mode: the phase is the angle of (x, y), a continuous map, unlike a raw angle, which
+        cannot follow a phase around the circle without a jump. Cumulative mode: the angle of
+        (x, y) is the frame-to-frame phase advance beyond the bin centre's, summed over frames
+        from 0 at the first frame (in float64, wrapped, so long clips keep their precision).
+        """
         magnitude = torch.exp(log_magnitude.clamp(max=self.max_log_magnitude))
-        scale = magnitude * torch.rsqrt(x.square() + y.square() + 1e-8)
-        return torch.complex(scale * x, scale * y)
+        if self.phase_mode == "direct":
+            scale = magnitude * torch.rsqrt(x.square() + y.square() + 1e-8)
+            return torch.complex(scale * x, scale * y)
+        deviation = torch.atan2(y, x + 1e-7).to(torch.float64)
+        phase = torch.cumsum(deviation + self.bin_advance[:, None], dim=-1)
+        phase = torch.remainder(phase, 2 * torch.pi).to(magnitude.dtype)
+        return torch.polar(magnitude, phase)
+
+    def spectrum(self, latent: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) -> (B, F, T) complex spectrum."""
+        return self.spectrum_from_params(*self.frame_params(latent))
 
     def istft(self, spec: torch.Tensor) -> torch.Tensor:
         """(B, F, T) -> (B, T * hop): windowed overlap-add with "same" padding trimmed."""

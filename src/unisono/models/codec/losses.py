@@ -33,6 +33,8 @@ class CodecLossConfig:
         feature_matching: weight of discriminator feature matching.
         phase: weight of the magnitude-weighted phase losses (`phase_losses`).
         phase_resolution: (n_fft, hop) of the STFT the phase losses compare.
+        phase_terms: which of "ip" (instantaneous phase), "gd" (group delay) and "if"
+            (instantaneous frequency) the phase weight applies to.
     """
 
     stft_resolutions: list[tuple[int, int]] = field(
@@ -48,6 +50,7 @@ class CodecLossConfig:
     feature_matching: float = 0.0
     phase: float = 0.0
     phase_resolution: tuple[int, int] = (1280, 320)
+    phase_terms: tuple[str, ...] = ("ip", "gd", "if")
 
 
 def _stft(audio: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
@@ -142,7 +145,7 @@ class CodecReconstructionLoss(nn.Module):
             n_fft, hop = cfg.phase_resolution
             phase = phase_losses(estimate, target, n_fft=n_fft, hop=hop)
             terms.update({f"phase_{k}": v for k, v in phase.items()})
-            terms["phase"] = phase["ip"] + phase["gd"] + phase["if"]
+            terms["phase"] = sum(phase[name] for name in cfg.phase_terms)
         total = (
             cfg.multi_resolution_stft * terms["mrstft"]
             + cfg.mel * terms["mel"]

@@ -177,8 +177,11 @@ class Codec(nn.Module):
         if not torch.isfinite(latent).all():
             raise UnisonoError("latent contains NaN or Inf: re-encode the audio")
         context = self.context_frames if context_frames is None else context_frames
-        fade = min(crossfade_frames, context) * self.hop
         total = latent.shape[1]
+        if self.config.architecture == "frame" and self.config.frame.phase == "cumulative":
+            audio = self._decode_cumulative(latent, chunk_frames=chunk_frames, context=context).numpy()
+            return audio[: num_samples if num_samples is not None else audio.shape[0]]
+        fade = min(crossfade_frames, context) * self.hop
         output = torch.zeros(total * self.hop)
         weight = torch.zeros(total * self.hop)
         for start in range(0, total, chunk_frames):
@@ -198,6 +201,19 @@ class Codec(nn.Module):
             weight[lo * self.hop : hi * self.hop] += ramp
         audio = (output / weight.clamp_min(1e-8)).numpy()
         return audio[: num_samples if num_samples is not None else audio.shape[0]]
+
+    def _decode_cumulative(self, latent: torch.Tensor, *, chunk_frames: int, context: int) -> torch.Tensor:
+        """Chunked decoding for integrated phase: the network runs per chunk (it is local), the
+        phase is integrated over the whole clip, so chunked output equals whole-clip output."""
+        total = latent.shape[1]
+        pieces = []
+        for start in range(0, total, chunk_frames):
+            stop = min(start + chunk_frames, total)
+            lo, hi = max(start - context, 0), min(stop + context, total)
+            params = self.decoder.frame_params(latent[None, :, lo:hi] / self.config.latent_scale)
+            pieces.append([p[..., start - lo : stop - lo] for p in params])
+        params = [torch.cat([piece[i] for piece in pieces], dim=-1) for i in range(3)]
+        return self.decoder.istft(self.decoder.spectrum_from_params(*params))[0]
 
     def roundtrip(self, audio: np.ndarray, sample_rate: int, **chunking: int) -> np.ndarray:
         """Encode and decode; returns audio at `sample_rate` with exactly the input length."""
