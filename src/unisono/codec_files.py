@@ -13,8 +13,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from unisono.audio import load_audio, save_audio
+from unisono.config import save_config
 from unisono.errors import UnisonoError
 from unisono.models.codec import Codec
+from unisono.models.codec.model import CONFIG_FILE, MODEL_FILE
 
 
 def default_codec_dir() -> Path:
@@ -74,3 +76,19 @@ def decode_file(codec: Codec, input_path: str | Path, output_path: str | Path) -
     num_samples = int(metadata["num_samples"]) if "num_samples" in metadata else None
     audio = codec.decode_latent(latent, num_samples=num_samples)
     return save_audio(output_path, audio, codec.sample_rate)
+
+
+def export_codec(source: str | Path, destination: str | Path, *, half: bool = True) -> Path:
+    """Write an inference-only codec folder: config + one set of weights (EMA when present).
+
+    Training folders hold model and EMA weights in float32; a shipped codec needs only the EMA
+    weights, and float16 storage halves the size (they load back into float32 parameters).
+    """
+    codec = Codec.from_pretrained(source, weights="auto")
+    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in codec.state_dict().items()}
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    save_config(codec.config, destination / CONFIG_FILE)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(destination / MODEL_FILE),
+              metadata={"format": "pt", "dtype": "float16" if half else "float32"})
+    return destination

@@ -147,3 +147,15 @@ def test_eval_scores_speech_with_dnsmos_and_wer(model_dir, tmp_path):
     # the 6 kHz low-pass keeps speech intelligible: its WER stays close to the original's
     assert rows["lowpass 6 kHz"]["wer"] <= rows["original"]["wer"] + 20.0
     assert "wer" in rows["codec"] and "dnsmos" in rows["codec"]
+
+
+def test_export_keeps_one_half_precision_weight_set(model_dir, tmp_path):
+    run("codec", "export", str(model_dir), "-o", str(tmp_path / "shipped"))
+    files = sorted(p.name for p in (tmp_path / "shipped").iterdir())
+    assert files == ["config.json", "model.safetensors"]
+    with safe_open(str(tmp_path / "shipped" / "model.safetensors"), framework="pt") as handle:
+        assert all(handle.get_tensor(k).dtype == torch.float16 for k in handle.keys())
+    original, exported = Codec.from_pretrained(model_dir), Codec.from_pretrained(tmp_path / "shipped")
+    audio = np.sin(np.linspace(0, 600, 8000)).astype(np.float32) * 0.3
+    a, b = original.roundtrip(audio, 16000), exported.roundtrip(audio, 16000)
+    assert np.max(np.abs(a - b)) < 1e-2 * max(np.max(np.abs(a)), 1e-3)

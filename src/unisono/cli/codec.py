@@ -9,7 +9,7 @@ from pathlib import Path
 
 from unisono.audio import load_audio, save_audio
 from unisono.codec_eval import evaluate_manifest, report_markdown
-from unisono.codec_files import decode_file, encode_file, load_codec
+from unisono.codec_files import decode_file, encode_file, export_codec, load_codec
 
 
 def _run_encode(args: argparse.Namespace) -> int:
@@ -40,6 +40,11 @@ def _run_eval(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         out.with_suffix(".md").write_text(table)
+    return 0
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    print(export_codec(args.source, args.output, half=not args.fp32))
     return 0
 
 
@@ -93,6 +98,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--limit", type=int, default=None, help="evaluate the first N clips")
     model_option(evaluate)
     evaluate.set_defaults(func=_run_eval)
+
+    export = actions.add_parser("export", help="write an inference-only codec folder (EMA weights)")
+    export.add_argument("source", help="a training checkpoint or final/ folder")
+    export.add_argument("-o", "--output", required=True)
+    export.add_argument("--fp32", action="store_true", help="keep float32 weights (default float16)")
+    export.set_defaults(func=_run_export)
 
     train = subparsers.add_parser("train-codec", help="train a codec from a YAML config")
     train.add_argument("config")
