@@ -19,8 +19,8 @@ from unisono.audio.dsp import fade
 from unisono.errors import UnisonoError
 from unisono.world.sfx import animals, nature
 from unisono.world.sfx.synth import (
-    MIN_SAMPLE_RATE,
     PEAK_LEVEL,
+    checked_length,
     coloured_noise,
     harmonic_tone,
     lowpass,
@@ -163,16 +163,7 @@ def render_background(name: str, *, seed: int, duration: float, sample_rate: int
         close = difflib.get_close_matches(name.lower(), list(BACKGROUNDS), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
         raise UnisonoError(f"unknown background {name!r}; {hint}choose one of {', '.join(BACKGROUNDS)}")
-    if not duration > 0.0 or not np.isfinite(duration):
-        raise UnisonoError(f"duration must be a positive number of seconds, got {duration!r}")
-    if int(sample_rate) != sample_rate or sample_rate < MIN_SAMPLE_RATE:
-        raise UnisonoError(
-            f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz (the world's sounds reach 7 kHz), "
-            f"got {sample_rate!r}; render at 16 kHz or more and resample with unisono.audio.resample"
-        )
-    n = n_samples(duration, sample_rate)
-    if n < 1:
-        raise UnisonoError(f"duration {duration!r} s is shorter than one sample at {sample_rate} Hz")
+    n = checked_length(duration, sample_rate)
     rng = np.random.default_rng(seed)
     raw = BACKGROUNDS[name].render(rng, duration=float(duration), sample_rate=int(sample_rate))
     out = np.zeros(n)

@@ -24,7 +24,14 @@ import numpy as np
 
 from unisono.errors import UnisonoError
 from unisono.world.sfx import animals, impacts, machines, nature, resonant, signals
-from unisono.world.sfx.synth import MIN_SAMPLE_RATE, N_VARIANTS, PEAK_LEVEL, finish, n_samples
+from unisono.world.sfx.synth import (
+    MIN_SAMPLE_RATE,
+    N_VARIANTS,
+    PEAK_LEVEL,
+    checked_length,
+    finish,
+    n_samples,
+)
 
 __all__ = ["EVENT_CLASSES", "MIN_SAMPLE_RATE", "PEAK_LEVEL", "EventClass", "render_event"]
 
@@ -174,15 +181,7 @@ def render_event(
         UnisonoError: unknown class (close names are suggested), bad variant, duration, rate or count.
     """
     event = _lookup(name)
-    if not duration > 0.0 or not np.isfinite(duration):
-        raise UnisonoError(f"duration must be a positive number of seconds, got {duration!r}")
-    if int(sample_rate) != sample_rate or sample_rate < MIN_SAMPLE_RATE:
-        raise UnisonoError(
-            f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz (the world's sounds reach 7 kHz), "
-            f"got {sample_rate!r}; render at 16 kHz or more and resample with unisono.audio.resample"
-        )
-    if n_samples(duration, sample_rate) < 1:
-        raise UnisonoError(f"duration {duration!r} s is shorter than one sample at {sample_rate} Hz")
+    checked_length(duration, sample_rate)
     if not (isinstance(variant, int | np.integer) and 0 <= variant < event.n_variants):
         raise UnisonoError(
             f"variant must be an integer in 0..{event.n_variants - 1} for {name!r}, got {variant!r}"

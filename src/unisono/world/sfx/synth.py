@@ -15,6 +15,7 @@ import numpy as np
 from scipy import signal
 
 from unisono.audio.dsp import fade
+from unisono.errors import UnisonoError
 
 N_VARIANTS = 4
 # Sounds of the world reach ~7 kHz (bird chirps, coins, crickets): 16 kHz keeps them below 0.45 fs.
@@ -56,6 +57,21 @@ class Variation:
 def n_samples(duration: float, sample_rate: int) -> int:
     """The exact sample count of a clip: round(duration * sample_rate)."""
     return int(round(duration * sample_rate))
+
+
+def checked_length(duration: float, sample_rate: int) -> int:
+    """`n_samples` of a render request after checking its duration and rate (UnisonoError)."""
+    if not duration > 0.0 or not np.isfinite(duration):
+        raise UnisonoError(f"duration must be a positive number of seconds, got {duration!r}")
+    if int(sample_rate) != sample_rate or sample_rate < MIN_SAMPLE_RATE:
+        raise UnisonoError(
+            f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz (the world's sounds reach 7 kHz), "
+            f"got {sample_rate!r}; render at 16 kHz or more and resample with unisono.audio.resample"
+        )
+    n = n_samples(duration, sample_rate)
+    if n < 1:
+        raise UnisonoError(f"duration {duration!r} s is shorter than one sample at {sample_rate} Hz")
+    return n
 
 
 def time_axis(n: int, sample_rate: int) -> np.ndarray:
