@@ -1,0 +1,195 @@
+"""The probability path of rectified flow matching, its training target and the masked loss.
+
+Conventions (UNISON 3.5, DESIGN section 2): flow time t runs over [0, 1] with t = 0 the data and
+t = 1 the noise; the path is z_t = (1 - t) z + t * noise and its velocity is noise - z. Training
+draws t from a logit-normal distribution, so the middle of the path, where the velocity is hardest
+to predict, is visited most.
+
+Shapes: B batch, C latent channels, T latent frames. Latents are (B, C, T), flow times (B,),
+loss masks (B, T).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from unisono.errors import UnisonoError
+
+
+def _broadcast_time(flow_time: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+    """Reshape flow times (B,) so they multiply a latent (B, ...) sample by sample."""
+    if flow_time.ndim != 1 or flow_time.shape[0] != latent.shape[0]:
+        raise UnisonoError(
+            f"Flow time has shape {tuple(flow_time.shape)} but the latent batch is "
+            f"{latent.shape[0]}; pass one time per example, shape (B,)."
+        )
+    return flow_time.reshape(-1, *([1] * (latent.ndim - 1))).to(latent.dtype)
+
+
+def interpolate(data: torch.Tensor, noise: torch.Tensor, flow_time: torch.Tensor) -> torch.Tensor:
+    """Point on the straight path from data (t = 0) to noise (t = 1).
+
+    Args:
+        data: Clean latents z, shape (B, C, T).
+        noise: Gaussian noise of the same shape.
+        flow_time: Times t in [0, 1], shape (B,).
+
+    Returns:
+        z_t = (1 - t) z + t * noise, shape (B, C, T).
+    """
+    if data.shape != noise.shape:
+        raise UnisonoError(
+            f"Data {tuple(data.shape)} and noise {tuple(noise.shape)} differ in shape; "
+            "draw the noise with the latent's shape."
+        )
+    time = _broadcast_time(flow_time, data)
+    return (1.0 - time) * data + time * noise
+
+
+def target_velocity(data: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """Velocity d z_t / d t of the straight path: noise - z, shape (B, C, T)."""
+    return noise - data
+
+
+def sample_logit_normal(
+    batch_size: int,
+    *,
+    generator: torch.Generator,
+    mean: float = 0.0,
+    std: float = 1.0,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Draw flow times t = sigmoid(mean + std * n) with n standard normal.
+
+    The median of t is sigmoid(mean); std widens the spread toward 0 and 1. Values lie strictly
+    inside (0, 1) up to floating point.
+
+    Args:
+        batch_size: Number of times B.
+        generator: The only source of randomness.
+        mean: Mean of the underlying normal (0 centres the mass at t = 0.5).
+        std: Standard deviation of the underlying normal, > 0.
+        device: Device of the result (defaults to the generator's device).
+        dtype: Floating dtype of the result.
+
+    Returns:
+        Flow times, shape (B,).
+    """
+    if std <= 0:
+        raise UnisonoError(f"Logit-normal std must be positive, got {std}; use e.g. 1.0.")
+    device = generator.device if device is None else device
+    normal = torch.randn(batch_size, generator=generator, device=device, dtype=torch.float64)
+    return torch.sigmoid(mean + std * normal).to(dtype)
+
+
+def masked_mse(
+    prediction: torch.Tensor, target: torch.Tensor, loss_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error over the frames that must be generated (UNISON eq. 3).
+
+    The mean runs over unmasked elements only: every kept frame contributes its C channels,
+    padding and reference-prefix frames contribute nothing. A row with no kept frame therefore
+    adds nothing, and a batch with none at all gives a loss of exactly 0 (still attached to the
+    graph) rather than NaN.
+
+    Args:
+        prediction: Predicted velocity, shape (B, C, T).
+        target: Target velocity, shape (B, C, T).
+        loss_mask: True (or 1) on frames that count, shape (B, T); None keeps every frame.
+
+    Returns:
+        Scalar loss.
+    """
+    if prediction.shape != target.shape:
+        raise UnisonoError(
+            f"Prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in "
+            "shape; the velocity head must output the latent's (B, C, T)."
+        )
+    squared_error = (prediction - target).square()
+    if loss_mask is None:
+        return squared_error.mean()
+    batch, _, frames = prediction.shape
+    if loss_mask.shape != (batch, frames):
+        raise UnisonoError(
+            f"Loss mask has shape {tuple(loss_mask.shape)} but the latent is "
+            f"{tuple(prediction.shape)}; pass one flag per frame, shape (B, T)."
+        )
+    weight = loss_mask.to(squared_error.dtype).unsqueeze(1)
+    # where() rather than a product, so NaN/inf in masked frames cannot leak into the loss.
+    kept = torch.where(weight > 0, squared_error * weight, torch.zeros_like(squared_error))
+    count = weight.sum() * prediction.shape[1]
+    return kept.sum() / count.clamp(min=1.0)
+
+
+@dataclass(frozen=True)
+class FlowExample:
+    """One training input built from clean latents.
+
+    Attributes:
+        noised: z_t, shape (B, C, T).
+        flow_time: t, shape (B,).
+        target: Velocity to regress, noise - z, shape (B, C, T).
+        noise: The noise that was drawn, shape (B, C, T).
+    """
+
+    noised: torch.Tensor
+    flow_time: torch.Tensor
+    target: torch.Tensor
+    noise: torch.Tensor
+
+
+@dataclass(frozen=True)
+class FlowMatching:
+    """The training objective of rectified flow matching. It holds no parameters.
+
+    Attributes:
+        time_mean: Mean of the logit-normal flow-time distribution.
+        time_std: Standard deviation of the logit-normal flow-time distribution.
+    """
+
+    time_mean: float = 0.0
+    time_std: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.time_std <= 0:
+            raise UnisonoError(
+                f"FlowMatching time_std must be positive, got {self.time_std}; use e.g. 1.0."
+            )
+
+    def training_example(self, data: torch.Tensor, *, generator: torch.Generator) -> FlowExample:
+        """Draw noise and flow times for clean latents and build the network input and target.
+
+        Args:
+            data: Clean latents z, shape (B, C, T).
+            generator: The only source of randomness (on the latent's device).
+
+        Returns:
+            The noised latent, its flow time, the target velocity and the noise.
+        """
+        noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
+        flow_time = sample_logit_normal(
+            data.shape[0],
+            generator=generator,
+            mean=self.time_mean,
+            std=self.time_std,
+            device=data.device,
+            dtype=data.dtype,
+        )
+        return FlowExample(
+            noised=interpolate(data, noise, flow_time),
+            flow_time=flow_time,
+            target=target_velocity(data, noise),
+            noise=noise,
+        )
+
+    def loss(
+        self,
+        velocity: torch.Tensor,
+        example: FlowExample,
+        loss_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Masked mean squared error between a predicted velocity (B, C, T) and the target."""
+        return masked_mse(velocity, example.target, loss_mask)
