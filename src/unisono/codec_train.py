@@ -84,6 +84,8 @@ class CodecRunConfig:
         tensorboard: also write TensorBoard events when tensorboard is installed.
         threads: torch CPU threads (0 keeps torch's default).
         scale_batches: batches encoded to estimate the latent scale at each checkpoint.
+        init_from: a codec folder (e.g. the shipped one) whose weights start a new run (fine-tuning
+            or continuing a run whose optimizer state was not kept); ignored when resuming.
     """
 
     output_dir: str = "runs/codec-tiny"
@@ -95,6 +97,7 @@ class CodecRunConfig:
     tensorboard: bool = True
     threads: int = 0
     scale_batches: int = 4
+    init_from: str | None = None
 
 
 @dataclass
@@ -298,6 +301,16 @@ def train_codec(
         else None
     )
     step = 0
+    if last is None and run.init_from:
+        start = Codec.from_pretrained(run.init_from)
+        if start.config.architecture != config.model.architecture:
+            raise UnisonoError(f"run.init_from {run.init_from} is a {start.config.architecture} codec "
+                               f"but model.architecture is {config.model.architecture}")
+        try:
+            model.load_state_dict(start.state_dict())
+        except RuntimeError as err:
+            raise UnisonoError(f"run.init_from {run.init_from} does not fit model: {err}") from err
+        ema = EMA(model, config.optim.ema_decay)
     if last is not None:
         state = load_trainer_state(last)
         try:

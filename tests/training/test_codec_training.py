@@ -144,3 +144,19 @@ def test_adversarial_training_saves_and_resumes_the_discriminator(sine_manifest,
     with open(tmp_path / "a" / "metrics.csv") as handle:
         row = next(csv.DictReader(handle))
     assert {"adv", "fm", "disc"} <= set(row) and np.isfinite(float(row["disc"]))
+
+
+def test_init_from_starts_a_new_run_from_a_codec_folder(sine_manifest, tmp_path):
+    first = train_codec(small_config(sine_manifest, tmp_path / "a"), show_progress=False)
+    # lr 0: the weights cannot move, so the new run must end exactly where its source started
+    again = train_codec(
+        small_config(sine_manifest, tmp_path / "b", f"run.init_from={first}", "optim.lr=0.0",
+                     "optim.weight_decay=0.0", "run.max_steps=1"),
+        show_progress=False,
+    )
+    source, continued = Codec.from_pretrained(first), Codec.from_pretrained(again, weights="model")
+    for key, value in source.state_dict().items():
+        assert torch.equal(value, continued.state_dict()[key]), key
+    with pytest.raises(UnisonoError, match="init_from"):
+        train_codec(small_config(sine_manifest, tmp_path / "c", f"run.init_from={first}",
+                                 "model.frame.width=24"), show_progress=False)
