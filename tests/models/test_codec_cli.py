@@ -125,7 +125,11 @@ def test_errors_are_clear(tmp_path, clip):
 
 def test_train_codec_command_parses_overrides(tmp_path):
     with pytest.raises(UnisonoError, match="data.manifests"):
-        run("train-codec", str(TINY_YAML), "--set", f"run.output_dir={tmp_path / 'run'}")
+        run("train-codec", str(TINY_YAML), "--set", f"run.output_dir={tmp_path / 'run'}",
+            "data.manifests=[]")
+    # the shipped config names world manifests relative to the working directory
+    with pytest.raises(UnisonoError, match="manifest not found: world/train/manifest.jsonl"):
+        run("train-codec", str(TINY_YAML), "--set", f"run.output_dir={tmp_path / 'run2'}")
     with pytest.raises(UnisonoError, match="unknown config key"):
         run("train-codec", str(TINY_YAML), "--set", "run.max_stepz=3")
 
