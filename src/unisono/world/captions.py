@@ -52,15 +52,20 @@ def event_phrases(name: str, verbs: tuple[str, ...], count: int | None, rng: np.
     return phrases
 
 
+def person(gender: str | None) -> str:
+    """'a woman', 'a man', or 'a person' when the gender is unknown."""
+    return {"female": "a woman", "male": "a man"}.get(gender or "", "a person")
+
+
 def speech_phrases(gender: str, voice_description: str, text: str, speed_word: str | None) -> list[str]:
     """'a woman says: "..."', 'a man with a Scottish accent speaking: ...'."""
-    person = {"female": "a woman", "male": "a man"}.get(gender, "a person")
+    person_phrase = person(gender)
     manner = f" {speed_word}" if speed_word else ""
     return [
-        f'{person} says{manner}: "{text}"',
+        f'{person_phrase} says{manner}: "{text}"',
         f'{voice_description} speaking{manner}: "{text}"',
         f'{gender} speech{manner}: "{text}"' if gender in ("female", "male") else f'speech: "{text}"',
-        f'the words "{text}" spoken by {person}{manner}',
+        f'the words "{text}" spoken by {person_phrase}{manner}',
     ]
 
 
@@ -90,12 +95,12 @@ def music_phrases(info: dict) -> list[str]:
 
 
 def singing_phrases(gender: str, lyrics: str, key: str | None) -> list[str]:
-    person = {"female": "a woman", "male": "a man"}.get(gender, "a person")
+    person_phrase = person(gender)
     in_key = f" in {key}" if key else ""
     return [
-        f'{person} sings{in_key}: "{lyrics}"',
+        f'{person_phrase} sings{in_key}: "{lyrics}"',
         f'a {gender} voice singing "{lyrics}"{in_key}',
-        f'singing by {person}{in_key}, lyrics "{lyrics}"',
+        f'singing by {person_phrase}{in_key}, lyrics "{lyrics}"',
     ]
 
 

@@ -34,7 +34,6 @@ def enhancement_pair(clean: np.ndarray, sample_rate: int, rng: np.random.Generat
     noise_name = names[int(rng.integers(len(names)))]
     noise = backgrounds.render_background(noise_name, seed=int(rng.integers(2**31 - 1)),
                                           duration=clean.shape[0] / sample_rate, sample_rate=sample_rate)
-    noise = np.resize(noise, clean.shape[0]).astype(np.float32)
     snr = float(rng.uniform(*SNR_RANGE_DB))
     degraded, _ = mix_at_snr(degraded, noise, snr)
     peak = float(np.max(np.abs(degraded)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from unisono.audio import fade, normalize_rms, place
+from unisono.audio import fade, normalize_rms, place, rms
 from unisono.world import captions as cap
 from unisono.world.scene import SceneSpec
 
@@ -35,6 +35,14 @@ class _Layer:
     onset: float
     timed_phrase: str | None = None  # short phrase for timed captions
     phrases: list[str] = field(default_factory=list)
+
+
+def _sum_stems(stems: dict[str, np.ndarray], total: int) -> np.ndarray:
+    """The mix: stems accumulated in float64 (so they sum back to it within float32 rounding)."""
+    mix = np.zeros(total, dtype=np.float64)
+    for track in stems.values():
+        mix += track
+    return mix.astype(np.float32)
 
 
 def _tempo_word(tempo: float) -> str:
@@ -73,13 +81,12 @@ class SceneRenderer:
             background_phrase = self._background_phrase(spec.background.name)
             meta["labels"].append(spec.background.name)
 
-        mix = np.sum([stems[k].astype(np.float64) for k in stems], axis=0) if stems else np.zeros(total)
+        mix = _sum_stems(stems, total)
         peak = float(np.max(np.abs(mix))) if total else 0.0
         if peak > PEAK_LIMIT:
             scale = np.float32(PEAK_LIMIT / peak)
             stems = {k: (v * scale).astype(np.float32) for k, v in stems.items()}
-            mix = np.sum([stems[k].astype(np.float64) for k in stems], axis=0)
-        mix = mix.astype(np.float32)
+            mix = _sum_stems(stems, total)
 
         timed = []
         for lay in layers:
@@ -132,7 +139,7 @@ class SceneRenderer:
             meta["speed"] = layer.speed
         meta["labels"].extend(["speech", f"{voice.gender} speech"])
         return _Layer(stem=f"speech{index:02d}", audio=audio, onset=layer.onset,
-                      timed_phrase=f"{ {'female': 'a woman', 'male': 'a man'}.get(voice.gender, 'a person')} speaking",
+                      timed_phrase=f"{cap.person(voice.gender)} speaking",
                       phrases=cap.speech_phrases(voice.gender, voice.description, layer.text,
                                                  _speed_word(layer.speed)))
 
@@ -141,8 +148,7 @@ class SceneRenderer:
 
         spec = music.MusicSpec.from_dict(layer.music)
         parts = [music.render_part(part, duration=spec.duration, sample_rate=sr) for part in spec.parts]
-        total = np.sum(parts, axis=0)
-        level = float(np.sqrt(np.mean(np.square(total, dtype=np.float64))))
+        level = rms(np.sum(parts, axis=0))
         gain = 10.0 ** (layer.level_db / 20.0) / level if level > 1e-9 else 1.0
         info = music.describe(spec)
         info["tempo_word"] = info.get("tempo_word") or _tempo_word(spec.tempo)
