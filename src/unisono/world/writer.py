@@ -121,7 +121,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(job: RenderJob) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)  # one core per worker; torch is already imported, so env vars are too late
     _WORKER["job"] = job
     _WORKER["sampler"] = SceneSampler(sample_rate=job.sample_rate, split=job.split, heldout=job.heldout)
     _WORKER["renderer"] = SceneRenderer()
