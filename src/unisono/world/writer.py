@@ -120,10 +120,14 @@ def _write_pairs(out: Path, rendered: RenderedScene) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(job: RenderJob) -> None:
+def _pool_init(job: RenderJob) -> None:
     import torch
 
     torch.set_num_threads(1)  # one core per worker; torch is already imported, so env vars are too late
+    _worker_init(job)
+
+
+def _worker_init(job: RenderJob) -> None:
     _WORKER["job"] = job
     _WORKER["sampler"] = SceneSampler(sample_rate=job.sample_rate, split=job.split, heldout=job.heldout)
     _WORKER["renderer"] = SceneRenderer()
@@ -142,7 +146,7 @@ def iter_render(job: RenderJob, n: int, *, workers: int = 1, start: int = 0) -> 
             yield _worker_render(index)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_worker_init, initargs=(job,)) as pool:
+    with ctx.Pool(workers, initializer=_pool_init, initargs=(job,)) as pool:
         yield from pool.imap(_worker_render, indices, chunksize=1)
 
 
