@@ -11,7 +11,12 @@ import sys
 
 from unisono.errors import UnisonoError
 
-COMMAND_MODULES = ("unisono.cli.world", "unisono.cli.data", "unisono.cli.codec")
+COMMAND_MODULES = (
+    "unisono.cli.world",
+    "unisono.cli.data",
+    "unisono.cli.codec",
+    "unisono.cli.generate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,98 @@
+"""`unisono train CONFIG` and `unisono generate "PROMPT"`: thin over `unisono.train` and
+`unisono.pipeline`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from unisono.errors import UnisonoError
+from unisono.flow.solvers import SOLVERS
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from unisono.config import load_config
+    from unisono.train import TrainGeneratorConfig, train_generator
+
+    config = load_config(TrainGeneratorConfig, args.config, args.overrides)
+    if args.threads:
+        config.run.threads = args.threads
+    print(train_generator(config, resume=args.resume))
+    return 0
+
+
+def _read_prompts(path: str) -> list[str]:
+    file = Path(path)
+    if not file.is_file():
+        raise UnisonoError(f"prompt file {file} not found; give a text file with one prompt per line.")
+    prompts = [line.strip() for line in file.read_text().splitlines() if line.strip()]
+    if not prompts:
+        raise UnisonoError(f"{file} has no prompts (one per line).")
+    return prompts
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from unisono.pipeline import Unisono
+
+    if (args.prompt is None) == (args.prompts is None):
+        raise UnisonoError('give one prompt ("PROMPT" -o OUT.wav) or --prompts FILE --out-dir DIR.')
+    model = Unisono.from_pretrained(args.model)
+    settings = dict(
+        duration=args.duration, steps=args.steps, cfg=args.cfg, solver=args.solver,
+        sway=args.sway, task=args.task,
+    )
+    if args.prompt is not None:
+        if not args.output:
+            raise UnisonoError("give -o OUT.wav for the generated audio.")
+        result = model.generate(args.prompt, seed=args.seed, **settings)
+        print(result.save(args.output))
+        return 0
+    if not args.out_dir:
+        raise UnisonoError("give --out-dir DIR for a batch of prompts.")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prompts = _read_prompts(args.prompts)
+    for index, prompt in enumerate(tqdm(prompts, desc="generate")):
+        target = out_dir / f"{index:05d}.wav"
+        if target.is_file():  # resumable: finished items are skipped
+            continue
+        result = model.generate(prompt, seed=args.seed + index, **settings)
+        partial = target.with_suffix(".partial.wav")
+        result.save(partial)
+        partial.replace(target)
+    (out_dir / "prompts.txt").write_text("\n".join(prompts) + "\n")
+    print(out_dir)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `train` and `generate`."""
+    train = subparsers.add_parser("train", help="train the generator from a YAML config")
+    train.add_argument("config")
+    train.add_argument(
+        "--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+        help="override config values, e.g. --set run.max_steps=1000 optim.lr=3e-4",
+    )
+    train.add_argument(
+        "--resume", action=argparse.BooleanOptionalAction, default=True,
+        help="continue from the newest checkpoint in run.output_dir (default)",
+    )
+    train.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    train.set_defaults(func=_run_train)
+
+    generate = subparsers.add_parser("generate", help="text to audio (t2a, t2m)")
+    generate.add_argument("prompt", nargs="?", help="what to generate")
+    generate.add_argument("-o", "--output", help="output wav (single prompt)")
+    generate.add_argument("--prompts", help="text file, one prompt per line (batch mode)")
+    generate.add_argument("--out-dir", help="output folder for --prompts (finished files skipped)")
+    generate.add_argument("--model", default=None, help="model folder (default: shipped model)")
+    generate.add_argument("--duration", type=float, default=None, help="seconds (default: predicted)")
+    generate.add_argument("--steps", type=int, default=None, help="solver steps (default: task's)")
+    generate.add_argument("--cfg", type=float, default=None, help="guidance scale (1: none)")
+    generate.add_argument("--solver", choices=sorted(SOLVERS), default=None)
+    generate.add_argument("--sway", type=float, default=None, help="sway coefficient (0: uniform)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--task", default="t2a", help="generation task (t2a, t2m)")
+    generate.set_defaults(func=_run_generate)

@@ -1,0 +1,103 @@
+"""Generator backbone configuration and its named presets.
+
+`tiny` trains on two CPU cores; `small` is UniFlow-Audio's small size (~200M); `base` is UNISON's
+D24 (24 blocks, width 1024, 8 heads). Sizes that follow from others are properties.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Literal
+
+from unisono.errors import UnisonoError
+
+
+@dataclass
+class DiTConfig:
+    """The MM-DiT generator backbone.
+
+    Attributes:
+        latent_channels: C, the codec's latent channels (target, source and output).
+        width: D, the hidden width of every stream.
+        depth: number of double-stream blocks.
+        heads: attention heads (width must divide evenly).
+        mlp_ratio: hidden size of the audio MLP as a multiple of width.
+        text_width: hidden width of the frozen text encoder.
+        text_layers: L, the text encoder's transformer layers (hidden states L + 1 with embeddings).
+        fusion: "deep" (UNISON eq. 2: block k reads layer i_k), "penultimate" or "last".
+        content_dim: width of the time-aligned content features (phonemes, notes) per frame.
+        embed_kernel: kernel (frames) of the Conv-MLP input embedder.
+        rope_base: base of the rotary position frequencies on audio tokens.
+        caption_stream: build the persistent caption-token stream in every block (captioning).
+        caption_vocab: vocabulary of caption tokens (the text encoder's tokenizer) + [MASK].
+        caption_length: maximum caption tokens.
+        duration_hidden: hidden width of the clip-duration predictor.
+        max_duration: longest clip (seconds) the duration predictor may return.
+    """
+
+    latent_channels: int = 32
+    width: int = 256
+    depth: int = 6
+    heads: int = 4
+    mlp_ratio: float = 3.0
+    text_width: int = 384
+    text_layers: int = 6
+    fusion: Literal["deep", "penultimate", "last"] = "deep"
+    content_dim: int = 256
+    embed_kernel: int = 3
+    rope_base: float = 10000.0
+    caption_stream: bool = False
+    caption_vocab: int = 0
+    caption_length: int = 48
+    duration_hidden: int = 256
+    max_duration: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.width % self.heads:
+            raise UnisonoError(
+                f"width {self.width} is not divisible by heads {self.heads}; pick e.g. "
+                f"heads={max(1, self.width // 64)}."
+            )
+        if (self.width // self.heads) % 2:
+            raise UnisonoError(
+                f"head width {self.width // self.heads} must be even for rotary positions."
+            )
+        if self.depth < 1:
+            raise UnisonoError(f"depth must be at least 1, got {self.depth}.")
+        if self.embed_kernel % 2 == 0:
+            raise UnisonoError(f"embed_kernel must be odd (centred), got {self.embed_kernel}.")
+        if self.caption_stream and self.caption_vocab < 2:
+            raise UnisonoError("caption_stream needs caption_vocab (tokenizer size + 1 for [MASK]).")
+
+    @property
+    def head_width(self) -> int:
+        """Width of one attention head."""
+        return self.width // self.heads
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of the embedder input [z_t | z_s | m]: 2 C + 1."""
+        return 2 * self.latent_channels + 1
+
+    @property
+    def mlp_width(self) -> int:
+        """Hidden width of the audio (and caption) MLP."""
+        return int(round(self.width * self.mlp_ratio))
+
+
+PRESETS: dict[str, DiTConfig] = {
+    # ~6M parameters: about 5k steps an hour at batch 8 x 5 s on two CPU cores.
+    "tiny": DiTConfig(width=256, depth=6, heads=4, mlp_ratio=3.0),
+    # UniFlow-Audio small (~200M).
+    "small": DiTConfig(width=768, depth=16, heads=12, mlp_ratio=4.0, content_dim=768),
+    # UNISON D24: 24 blocks, width 1024, 8 heads.
+    "base": DiTConfig(width=1024, depth=24, heads=8, mlp_ratio=4.0, content_dim=1024),
+}
+
+
+def dit_preset(name: str) -> DiTConfig:
+    """A copy of a named preset."""
+    if name not in PRESETS:
+        raise UnisonoError(f"Unknown generator preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    return copy.deepcopy(PRESETS[name])

@@ -1,0 +1,147 @@
+"""Building blocks of the MM-DiT: norms, rotary positions, time embedding, gated AdaLN, the
+Conv-MLP input embedder and the joint attention over several token streams.
+
+Shapes: B batch, T audio frames, N text tokens, S all tokens of a joint attention, D width,
+H heads, E head width, C latent channels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class RMSNorm(nn.Module):
+    """Root-mean-square norm with a learned gain (QK-norm)."""
+
+    def __init__(self, width: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """AdaLN: x (B, T, D) normalised beforehand, shift / scale (B, D)."""
+    return x * (1.0 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+
+
+def gated(update: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+    """UniFlow-Audio eq. 12: the residual branch scaled by tanh of its AdaLN gate (B, D).
+
+    The gate's projection starts at zero, so every block starts as the identity (DiT adaLN-Zero)
+    and tanh keeps the scale bounded.
+    """
+    return torch.tanh(gate).unsqueeze(1) * update
+
+
+class TimestepEmbedding(nn.Module):
+    """Sinusoidal features of the flow time t in [0, 1], then an MLP: (B,) -> (B, D)."""
+
+    def __init__(self, width: int, frequencies: int = 256) -> None:
+        super().__init__()
+        self.frequencies = frequencies
+        self.mlp = nn.Sequential(nn.Linear(frequencies, width), nn.SiLU(), nn.Linear(width, width))
+
+    def forward(self, flow_time: torch.Tensor) -> torch.Tensor:
+        half = self.frequencies // 2
+        exponent = torch.arange(half, device=flow_time.device, dtype=torch.float32) / half
+        freqs = torch.exp(-math.log(10000.0) * exponent)
+        # Scale t to [0, 1000] so the fastest sinusoid still separates nearby solver times.
+        angles = 1000.0 * flow_time.float().unsqueeze(1) * freqs.unsqueeze(0)
+        features = torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)
+        return self.mlp(features.to(self.mlp[0].weight.dtype))
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotary positions (RoPE) for audio tokens 0..T-1, cached per length."""
+
+    def __init__(self, head_width: int, base: float) -> None:
+        super().__init__()
+        inverse = 1.0 / (base ** (torch.arange(0, head_width, 2, dtype=torch.float32) / head_width))
+        self.register_buffer("inverse_frequency", inverse, persistent=False)
+        self._cache: tuple[int, torch.device, torch.dtype, torch.Tensor, torch.Tensor] | None = None
+
+    def cos_sin(self, length: int, device: torch.device, dtype: torch.dtype):
+        """cos and sin tables, each (T, E)."""
+        if self._cache is not None and self._cache[:3] == (length, device, dtype):
+            return self._cache[3], self._cache[4]
+        positions = torch.arange(length, device=device, dtype=torch.float32)
+        angles = torch.outer(positions, self.inverse_frequency.to(device))
+        angles = torch.cat([angles, angles], dim=-1)
+        cos, sin = angles.cos().to(dtype), angles.sin().to(dtype)
+        self._cache = (length, device, dtype, cos, sin)
+        return cos, sin
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate x (B, H, T, E) by position (rotate-half convention)."""
+    first, second = x.chunk(2, dim=-1)
+    return x * cos + torch.cat([-second, first], dim=-1) * sin
+
+
+class ConvMLPEmbedder(nn.Module):
+    """Input embedder of [z_t | z_s | m] (B, 2C + 1, T) -> tokens (B, T, D).
+
+    A centred convolution over frames, GELU, then a pointwise projection. The first layer's
+    weights reading z_s and m start at zero (UNISON 3.4), so a fresh model ignores the source and
+    the task tag until training teaches it otherwise. Padding frames are zeroed before each
+    convolution, so they cannot reach real frames.
+    """
+
+    def __init__(self, latent_channels: int, width: int, kernel: int) -> None:
+        super().__init__()
+        self.latent_channels = latent_channels
+        self.conv = nn.Conv1d(2 * latent_channels + 1, width, kernel, padding=kernel // 2)
+        self.project = nn.Conv1d(width, width, 1)
+
+    def zero_source_weights(self) -> None:
+        """Zero the weights from z_s and m (channels C..2C)."""
+        with torch.no_grad():
+            self.conv.weight[:, self.latent_channels :].zero_()
+
+    def forward(self, inputs: torch.Tensor, frame_mask: torch.Tensor | None) -> torch.Tensor:
+        keep = None if frame_mask is None else frame_mask.unsqueeze(1).to(inputs.dtype)
+        if keep is not None:
+            inputs = inputs * keep
+        hidden = F.gelu(self.conv(inputs))
+        if keep is not None:
+            hidden = hidden * keep
+        return self.project(hidden).transpose(1, 2)
+
+
+def joint_attention(
+    queries: list[torch.Tensor],
+    keys: list[torch.Tensor],
+    values: list[torch.Tensor],
+    key_masks: list[torch.Tensor | None],
+) -> list[torch.Tensor]:
+    """One attention over the concatenation of several streams' tokens.
+
+    Args:
+        queries, keys, values: per stream (B, H, T_i, E).
+        key_masks: per stream True on real tokens (B, T_i), or None when all are real.
+
+    Returns:
+        Per stream the attended values (B, T_i, H * E).
+    """
+    query = torch.cat(queries, dim=2)
+    key = torch.cat(keys, dim=2)
+    value = torch.cat(values, dim=2)
+    mask = None
+    if any(m is not None for m in key_masks):
+        parts = [
+            torch.ones(k.shape[0], k.shape[2], dtype=torch.bool, device=k.device) if m is None else m
+            for k, m in zip(keys, key_masks, strict=True)
+        ]
+        mask = torch.cat(parts, dim=1)[:, None, None, :]
+    attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    batch, heads, _, head_width = attended.shape
+    attended = attended.transpose(1, 2).reshape(batch, -1, heads * head_width)
+    sizes = [q.shape[2] for q in queries]
+    return list(attended.split(sizes, dim=1))

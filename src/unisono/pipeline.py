@@ -1,0 +1,315 @@
+"""The Python API: `Unisono.from_pretrained(DIR)` and its task methods.
+
+A Unisono model folder::
+
+    DIR/unisono.json      {"format": 1, "tasks": [...], "codec": "default" | "codec",
+                           "text_encoder": "default" | PATH, "length_mode": "clip" | "fixed", ...}
+    DIR/generator/        config.json + model.safetensors (+ ema.safetensors)
+    DIR/codec/            (only when the model was trained with a codec other than the shipped one)
+
+The CLI (`unisono generate ...`) is a thin layer over this module.
+
+Shapes: S samples, C latent channels, T latent frames.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unisono.audio import save_audio
+from unisono.codec_files import default_codec_dir
+from unisono.errors import UnisonoError
+from unisono.flow import ClassifierFreeGuidance, sample
+from unisono.models.codec import Codec
+from unisono.models.dit import DiT
+from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE
+from unisono.models.text_encoder import TextEncoder
+from unisono.tasks import get_task
+
+MODEL_INDEX = "unisono.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class GeneratedAudio:
+    """Audio returned by every task method.
+
+    Attributes:
+        audio: mono float32 samples (S,).
+        sample_rate: samples per second.
+        prompt: the instruction that produced it.
+        seed: the seed used.
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    prompt: str = ""
+    seed: int = 0
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.audio) / self.sample_rate
+
+    def save(self, path: str | Path) -> Path:
+        """Write a WAV file (float32)."""
+        return save_audio(path, self.audio, self.sample_rate)
+
+
+def write_model_folder(
+    directory: str | Path,
+    *,
+    generator_dir: str | Path,
+    codec_dir: str | Path | None,
+    text_encoder: str | None,
+    tasks: list[str],
+    length_mode: str = "clip",
+    fixed_seconds: float = 10.0,
+) -> Path:
+    """Assemble a Unisono model folder from a generator checkpoint folder and its codec.
+
+    Args:
+        directory: the folder to write.
+        generator_dir: a folder with the generator's config.json and weights (a checkpoint).
+        codec_dir: the codec folder it was trained with; None for the shipped codec.
+        text_encoder: the text encoder folder; None for the packaged MiniLM.
+        tasks: the tasks the generator was trained for.
+        length_mode: "clip" or "fixed" (see the trainer's data config).
+        fixed_seconds: the fixed length in "fixed" mode.
+    """
+    directory = Path(directory)
+    generator_out = directory / "generator"
+    generator_out.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_FILE, MODEL_FILE, EMA_FILE):
+        if (Path(generator_dir) / name).is_file():
+            shutil.copyfile(Path(generator_dir) / name, generator_out / name)
+    codec_entry = "default"
+    if codec_dir is not None:
+        shutil.copytree(codec_dir, directory / "codec", dirs_exist_ok=True)
+        codec_entry = "codec"
+    index = {
+        "format": FORMAT_VERSION,
+        "tasks": tasks,
+        "codec": codec_entry,
+        "text_encoder": text_encoder or "default",
+        "length_mode": length_mode,
+        "fixed_seconds": fixed_seconds,
+    }
+    (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
+    return directory
+
+
+def default_model_dir() -> Path:
+    """The default model shipped inside the package (`unisono/assets/default`)."""
+    import importlib.resources
+
+    folder = Path(str(importlib.resources.files("unisono") / "assets" / "default"))
+    if not (folder / MODEL_INDEX).is_file():
+        raise UnisonoError(
+            f"no default model at {folder}: this installation ships none yet. Pass a model "
+            "folder (the final/ folder of `unisono train`)."
+        )
+    return folder
+
+
+class Unisono:
+    """One model for every task it was trained for.
+
+    Args:
+        generator: the flow-matching backbone.
+        codec: the latent codec.
+        text_encoder: the frozen instruction encoder.
+        tasks: names of the tasks the model was trained for.
+        length_mode: "clip" (duration predicted or given) or "fixed" (trailing silence trimmed).
+        fixed_seconds: generated length in "fixed" mode.
+    """
+
+    def __init__(
+        self,
+        *,
+        generator: DiT,
+        codec: Codec,
+        text_encoder: TextEncoder,
+        tasks: list[str],
+        length_mode: str = "clip",
+        fixed_seconds: float = 10.0,
+    ) -> None:
+        self.generator = generator.eval().requires_grad_(False)
+        self.codec = codec.eval().requires_grad_(False)
+        self.text_encoder = text_encoder
+        self.tasks = list(tasks)
+        self.length_mode = length_mode
+        self.fixed_seconds = fixed_seconds
+
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path | None = None, *, device: str | torch.device = "cpu"
+    ) -> Unisono:
+        """Load a model folder (None: the default model shipped with the package)."""
+        directory = Path(path) if path is not None else default_model_dir()
+        index_path = directory / MODEL_INDEX
+        if not index_path.is_file():
+            raise UnisonoError(
+                f"{directory} is not a Unisono model folder (no {MODEL_INDEX}); use the final/ "
+                "folder written by `unisono train`."
+            )
+        index = json.loads(index_path.read_text())
+        if index.get("format") != FORMAT_VERSION:
+            raise UnisonoError(f"{index_path} has format {index.get('format')}; expected 1.")
+        codec_dir = default_codec_dir() if index["codec"] == "default" else directory / index["codec"]
+        text_path = None if index["text_encoder"] == "default" else index["text_encoder"]
+        model = cls(
+            generator=DiT.from_pretrained(directory / "generator").to(device),
+            codec=Codec.from_pretrained(codec_dir).to(device),
+            text_encoder=TextEncoder.from_pretrained(text_path).to(device),
+            tasks=index["tasks"],
+            length_mode=index.get("length_mode", "clip"),
+            fixed_seconds=float(index.get("fixed_seconds", 10.0)),
+        )
+        return model
+
+    @property
+    def sample_rate(self) -> int:
+        """Output sample rate (the codec's)."""
+        return self.codec.sample_rate
+
+    @property
+    def frame_rate(self) -> float:
+        """Latent frames per second."""
+        return self.codec.sample_rate / self.codec.hop
+
+    def _require_task(self, task: str) -> None:
+        get_task(task)
+        if task not in self.tasks:
+            raise UnisonoError(
+                f"this model was not trained for {task!r} (it knows {', '.join(self.tasks)}); "
+                "use a model trained with that task."
+            )
+
+    @torch.no_grad()
+    def predict_duration(self, prompts: list[str]) -> list[float]:
+        """The duration predictor's seconds for each prompt."""
+        encoding = self.text_encoder.encode(prompts)
+        seconds = self.generator.duration.seconds(encoding.hidden_states[-1], encoding.mask)
+        return [float(s) for s in seconds]
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str | list[str],
+        *,
+        duration: float | list[float] | None = None,
+        steps: int | None = None,
+        cfg: float | None = None,
+        solver: str | None = None,
+        sway: float | None = None,
+        seed: int = 0,
+        task: str = "t2a",
+    ) -> GeneratedAudio | list[GeneratedAudio]:
+        """Generate audio from text (t2a; t2m with task="t2m").
+
+        Args:
+            prompt: one prompt or a list (a batch).
+            duration: seconds (one for all or one per prompt); None lets the duration predictor
+                decide (clip models) or uses the fixed length with trailing silence trimmed.
+            steps: solver steps (default: the task's recipe).
+            cfg: classifier-free guidance scale (default: the task's recipe; 1 = none).
+            solver: "euler", "midpoint", "heun" or "rk4".
+            sway: sway-sampling coefficient (F5-TTS), 0 for a uniform grid.
+            seed: prompt i uses seed + i, so a prompt's audio does not depend on its batch.
+            task: the generation task.
+
+        Returns:
+            One `GeneratedAudio`, or a list for a list of prompts.
+        """
+        self._require_task(task)
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompts or any(not p.strip() for p in prompts):
+            raise UnisonoError("empty prompt: describe the sound to generate.")
+        recipe = get_task(task).recipe
+        seconds = self._durations(prompts, duration)
+        latents = self._sample(
+            prompts,
+            seconds,
+            steps=steps or recipe.steps,
+            cfg=recipe.cfg if cfg is None else cfg,
+            solver=solver or recipe.solver,
+            sway=recipe.sway if sway is None else sway,
+            seed=seed,
+        )
+        outputs = []
+        for index, (text, length, latent) in enumerate(zip(prompts, seconds, latents, strict=True)):
+            audio = self.codec.decode_latent(latent, num_samples=int(round(length * self.sample_rate)))
+            audio = audio.numpy() if isinstance(audio, torch.Tensor) else audio
+            if duration is None and self.length_mode == "fixed":
+                audio = trim_trailing_silence(audio, self.sample_rate)
+            outputs.append(GeneratedAudio(audio.astype(np.float32), self.sample_rate, text, seed + index))
+        return outputs[0] if isinstance(prompt, str) else outputs
+
+    def _durations(self, prompts: list[str], duration: float | list[float] | None) -> list[float]:
+        if duration is None:
+            if self.length_mode == "fixed":
+                return [self.fixed_seconds] * len(prompts)
+            return self.predict_duration(prompts)
+        values = [duration] * len(prompts) if isinstance(duration, (int, float)) else list(duration)
+        if len(values) != len(prompts):
+            raise UnisonoError(f"{len(values)} durations for {len(prompts)} prompts; give one each.")
+        limit = self.generator.config.max_duration
+        for value in values:
+            if not 0 < value <= limit:
+                raise UnisonoError(f"duration {value} s is outside (0, {limit}] s.")
+        return [float(v) for v in values]
+
+    def _sample(
+        self, prompts: list[str], seconds: list[float], *, steps: int, cfg: float, solver: str,
+        sway: float, seed: int,
+    ) -> list[torch.Tensor]:
+        frames = [max(1, int(np.ceil(s * self.frame_rate))) for s in seconds]
+        total = max(frames)
+        channels = self.generator.config.latent_channels
+        noise = torch.zeros(len(prompts), channels, total)
+        for row, length in enumerate(frames):
+            generator = torch.Generator().manual_seed(seed + row)
+            noise[row, :, :length] = torch.randn(channels, length, generator=generator)
+        frame_mask = torch.zeros(len(prompts), total, dtype=torch.bool)
+        for row, length in enumerate(frames):
+            frame_mask[row, :length] = True
+        encoding = self.text_encoder.encode(prompts)
+        states = tuple(encoding.hidden_states)
+        dropped = torch.zeros_like(encoding.mask)
+        conditions = {
+            "text_states": states,
+            "text_mask": encoding.mask,
+            "frame_mask": frame_mask,
+            "instruction": self.generator.instruction_inputs(states, encoding.mask),
+        }
+        unconditional = {
+            **conditions,
+            "text_mask": dropped,
+            "instruction": self.generator.instruction_inputs(states, dropped),
+        }
+        guided = ClassifierFreeGuidance(
+            self.generator, conditions=conditions, unconditional=unconditional, scale=cfg
+        )
+        latent = sample(guided, noise, num_steps=steps, solver=solver, sway=sway)
+        return [latent[row, :, :length] for row, length in enumerate(frames)]
+
+
+def trim_trailing_silence(
+    audio: np.ndarray, sample_rate: int, *, threshold_db: float = -50.0, window: float = 0.05
+) -> np.ndarray:
+    """Cut the trailing part quieter than `threshold_db` (dB RMS per window, relative to full scale)."""
+    size = max(1, int(window * sample_rate))
+    usable = len(audio) // size * size
+    if usable == 0:
+        return audio
+    energy = np.sqrt(np.mean(audio[:usable].reshape(-1, size) ** 2, axis=1) + 1e-12)
+    loud = np.nonzero(20 * np.log10(energy) > threshold_db)[0]
+    end = (loud[-1] + 1) * size if loud.size else size
+    return audio[:end]

@@ -1,0 +1,141 @@
+"""The task registry: what each task trains on and how it is sampled.
+
+A task is one entry in `TASKS` (explicit registry, STYLE.md): which clips it draws from, how it turns
+them into a training example (target audio, optional source audio, task tag, instruction, loss
+mask), at least ten instruction templates, and its inference recipe (solver steps, guidance).
+Builders work on waveforms (numpy, the codec's sample rate) and take an explicit
+`numpy.random.Generator`, so an example is reproducible from (seed, index).
+
+Shapes: S samples (mono float32).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from unisono.data.manifest import ManifestEntry
+from unisono.errors import UnisonoError
+
+# Task tag m per latent frame (UNISON 3.4).
+TAG_GENERATE = 0
+TAG_TRANSFORM = 1
+TAG_REFERENCE = 2
+
+
+@dataclass(frozen=True)
+class InferenceRecipe:
+    """Default sampling settings of a task (UniFlow-Audio: no guidance for se / sr)."""
+
+    steps: int = 25
+    cfg: float = 4.0
+    solver: str = "euler"
+    sway: float = -1.0
+
+
+@dataclass
+class TaskExample:
+    """One training example before encoding.
+
+    Attributes:
+        task: the task name.
+        instruction: the instruction text.
+        target: target waveform (S,), or None when `target_clip` names a cached latent.
+        target_clip: id of a whole clip whose cached latent is the target (latent cache path).
+        source: source waveform (S,) for transformation tasks, else None.
+        source_tag: task tag value on source frames (TAG_TRANSFORM / TAG_REFERENCE).
+        reference_seconds: leading seconds of the target that are a given reference prefix
+            (excluded from the loss, tag TAG_REFERENCE); 0 for none.
+        duration: target duration in seconds (the duration predictor's label).
+    """
+
+    task: str
+    instruction: str
+    duration: float
+    target: np.ndarray | None = None
+    target_clip: str | None = None
+    source: np.ndarray | None = None
+    source_tag: int = TAG_TRANSFORM
+    reference_seconds: float = 0.0
+
+
+Builder = Callable[["ClipPool", np.random.Generator], TaskExample]
+
+
+@dataclass
+class ClipPool:
+    """Clips a task can draw from, by kind, with their manifest entries."""
+
+    entries: list[ManifestEntry]
+    sample_rate: int
+    max_seconds: float
+
+    def of_kinds(self, kinds: Sequence[str]) -> list[ManifestEntry]:
+        """Entries whose kind is one of `kinds`, usable (captioned, not longer than max)."""
+        return [
+            entry
+            for entry in self.entries
+            if (entry.kind in kinds) and entry.captions
+            and (entry.duration is None or entry.duration <= self.max_seconds + 1e-6)
+        ]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A registry entry.
+
+    Attributes:
+        name: registry key.
+        family: "generation", "editing", "restoration" or "understanding" (curriculum stage).
+        description: one line for `--help` and docs.
+        kinds: manifest kinds the task draws its clips from.
+        templates: instruction templates; "{caption}" and other fields are filled by the builder.
+        build: the tuple builder.
+        recipe: default inference settings.
+        time_aligned: whether the task carries time-aligned content (UniFlow TA / NTA).
+        uses_latent_cache: targets are whole cached clips (no waveform synthesis).
+    """
+
+    name: str
+    family: str
+    description: str
+    kinds: tuple[str, ...]
+    templates: tuple[str, ...]
+    build: Builder
+    recipe: InferenceRecipe = field(default_factory=InferenceRecipe)
+    time_aligned: bool = False
+    uses_latent_cache: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.templates) < 10:
+            raise UnisonoError(f"task {self.name} needs at least 10 instruction templates")
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add a task to the registry (names are unique)."""
+    if task.name in TASKS:
+        raise UnisonoError(f"task {task.name!r} is registered twice")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    """A task by name, with an error that lists the known ones."""
+    if name not in TASKS:
+        raise UnisonoError(f"Unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}.")
+    return TASKS[name]
+
+
+def fill_template(template: str, caption: str) -> str:
+    """Put a caption into a template; mid-sentence captions lose their capital and full stop."""
+    if template == "{caption}":
+        return caption
+    text = caption.strip().rstrip(".")
+    if text[:1].isupper() and not text[1:2].isupper():
+        text = text[:1].lower() + text[1:]
+    return template.format(caption=text)

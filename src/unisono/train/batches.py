@@ -1,0 +1,180 @@
+"""From task examples to a padded, encoded training batch.
+
+Every step draws one task (task-homogeneous batches, UNISON 3.7) with the configured weights, then
+its examples; all randomness comes from generators seeded by (seed, step, index), so a batch is a
+pure function of the config and the step (this is what makes resume exact).
+
+Shapes: B batch, C latent channels, T latent frames (the longest in the batch), N instruction
+tokens, Dt text width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from unisono.errors import UnisonoError
+from unisono.models.codec import Codec
+from unisono.models.text_encoder import TextEncoder
+from unisono.tasks import TAG_REFERENCE, ClipPool, TaskExample, get_task
+from unisono.train.config import GeneratorDataConfig
+from unisono.train.latents import LatentCache
+
+
+@dataclass
+class GeneratorBatch:
+    """One encoded batch.
+
+    Attributes:
+        task: the batch's task.
+        latent: target latents z (B, C, T), padded.
+        source_latent: z_s (B, C, T), zeros for generation tasks.
+        task_tag: m (B, T).
+        frame_mask: True on real frames (B, T).
+        loss_mask: True on frames the loss covers (B, T).
+        text_states: the instruction's hidden states, L + 1 tensors (B, N, Dt).
+        text_mask: True on kept instruction tokens (B, N); all False where dropped.
+        durations: target durations in seconds (B,).
+        kept: True where the instruction was kept (B,).
+    """
+
+    task: str
+    latent: torch.Tensor
+    source_latent: torch.Tensor
+    task_tag: torch.Tensor
+    frame_mask: torch.Tensor
+    loss_mask: torch.Tensor
+    text_states: tuple[torch.Tensor, ...]
+    text_mask: torch.Tensor
+    durations: torch.Tensor
+    kept: torch.Tensor
+
+
+class ExampleSampler:
+    """Chooses each step's task and builds its examples, reproducibly from (seed, step)."""
+
+    def __init__(self, task_weights: dict[str, float], pool: ClipPool, *, seed: int) -> None:
+        if not task_weights:
+            raise UnisonoError("the config's `tasks` is empty: give at least one task a weight.")
+        self.names = sorted(task_weights)
+        for name in self.names:
+            get_task(name)  # unknown names fail here, listing the known ones
+        weights = np.array([task_weights[n] for n in self.names], dtype=np.float64)
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise UnisonoError(f"task weights must be >= 0 with a positive sum; got {task_weights}")
+        self.probabilities = weights / weights.sum()
+        self.pool = pool
+        self.seed = seed
+
+    def task_for_step(self, step: int) -> str:
+        """The task of step `step`."""
+        rng = np.random.default_rng([self.seed, step, 0])
+        return self.names[int(rng.choice(len(self.names), p=self.probabilities))]
+
+    def examples(self, step: int, batch_size: int, *, offset: int = 0) -> list[TaskExample]:
+        """The examples of step `step` (a process of a multi-process run passes its offset)."""
+        task = get_task(self.task_for_step(step))
+        return [
+            task.build(self.pool, np.random.default_rng([self.seed, step, 1, offset + i]))
+            for i in range(batch_size)
+        ]
+
+
+def silence_latent(codec: Codec) -> torch.Tensor:
+    """The codec's latent frame for digital silence (C,), used as trailing padding."""
+    with torch.inference_mode():
+        latent = codec.encode(torch.zeros(1, codec.hop * 16))
+    return latent[0, :, 8].clone()
+
+
+class BatchAssembler:
+    """Turns examples into a `GeneratorBatch`: latents from the cache (or the codec), text from
+    the frozen encoder, padding and masks by the length mode."""
+
+    def __init__(
+        self,
+        *,
+        config: GeneratorDataConfig,
+        codec: Codec,
+        text_encoder: TextEncoder,
+        cache: LatentCache,
+    ) -> None:
+        self.config = config
+        self.codec = codec
+        self.text_encoder = text_encoder
+        self.cache = cache
+        self.frame_rate = codec.sample_rate / codec.hop
+        self.max_frames = int(round(config.max_seconds * self.frame_rate))
+        self.fixed_frames = int(round(config.fixed_seconds * self.frame_rate))
+        self.silence = silence_latent(codec)
+
+    def _target(self, example: TaskExample, rng: np.random.Generator) -> torch.Tensor:
+        if example.target_clip is not None:
+            latent = self.cache[example.target_clip]
+        elif example.target is not None:
+            with torch.inference_mode():
+                latent = self.codec.encode_audio(example.target, self.codec.sample_rate)
+        else:
+            raise UnisonoError(f"{example.task} example has no target")
+        limit = self.fixed_frames if self.config.length_mode == "fixed" else self.max_frames
+        if latent.shape[1] > limit:
+            start = int(rng.integers(latent.shape[1] - limit + 1))
+            latent = latent[:, start : start + limit]
+        return latent
+
+    def _source(self, example: TaskExample, frames: int) -> torch.Tensor | None:
+        if example.source is None:
+            return None
+        with torch.inference_mode():
+            latent = self.codec.encode_audio(example.source, self.codec.sample_rate)
+        return latent[:, :frames]
+
+    def assemble(self, examples: list[TaskExample], *, step: int, seed: int) -> GeneratorBatch:
+        """Encode and pad a list of examples of one task."""
+        rng = np.random.default_rng([seed, step, 2])
+        targets = [self._target(example, rng) for example in examples]
+        real_frames = [t.shape[1] for t in targets]
+        fixed = self.config.length_mode == "fixed"
+        frames = self.fixed_frames if fixed else max(real_frames)
+        batch, channels = len(examples), targets[0].shape[0]
+        latent = torch.zeros(batch, channels, frames)
+        source_latent = torch.zeros(batch, channels, frames)
+        task_tag = torch.zeros(batch, frames)
+        frame_mask = torch.zeros(batch, frames, dtype=torch.bool)
+        loss_mask = torch.zeros(batch, frames, dtype=torch.bool)
+        for row, (example, target) in enumerate(zip(examples, targets, strict=True)):
+            length = target.shape[1]
+            latent[row, :, :length] = target
+            if fixed:
+                latent[row, :, length:] = self.silence.unsqueeze(1)
+                frame_mask[row] = True
+                loss_mask[row] = True
+            else:
+                frame_mask[row, :length] = True
+                loss_mask[row, :length] = True
+            source = self._source(example, length)
+            if source is not None:
+                source_latent[row, :, : source.shape[1]] = source
+                task_tag[row, : source.shape[1]] = example.source_tag
+            if example.reference_seconds > 0:
+                reference = min(int(round(example.reference_seconds * self.frame_rate)), length)
+                task_tag[row, :reference] = TAG_REFERENCE
+                loss_mask[row, :reference] = False
+        encoding = self.text_encoder.encode([e.instruction for e in examples])
+        kept = torch.from_numpy(rng.random(batch) >= self.config.instruction_dropout)
+        text_mask = encoding.mask & kept.unsqueeze(1)
+        durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)
+        return GeneratorBatch(
+            task=examples[0].task,
+            latent=latent,
+            source_latent=source_latent,
+            task_tag=task_tag,
+            frame_mask=frame_mask,
+            loss_mask=loss_mask,
+            text_states=tuple(encoding.hidden_states),
+            text_mask=text_mask,
+            durations=durations,
+            kept=kept,
+        )

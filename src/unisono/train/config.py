@@ -1,0 +1,97 @@
+"""Everything `unisono train CONFIG` reads: model, data, tasks, flow objective, optimiser, run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from unisono.models.dit import DiTConfig
+from unisono.training import OptimConfig
+
+
+@dataclass
+class GeneratorDataConfig:
+    """Where examples come from and how they are batched.
+
+    Attributes:
+        manifests: JSONL manifests (world or users' own; paths relative to each manifest).
+        max_seconds: longest target; longer clips are skipped by caption tasks.
+        batch_size: examples per optimisation step (per process).
+        length_mode: "clip" pads each batch to its longest clip and masks the padding out of the
+            loss (a duration predictor gives lengths at inference); "fixed" pads every clip to
+            `fixed_seconds` with the codec's silence latent and trains on the padding too, so the
+            model learns trailing silence (UNISON).
+        fixed_seconds: target length in "fixed" mode.
+        latent_cache: folder of pre-encoded clip latents ("" = <output_dir>/latents); keyed by
+            the codec's weights, so a new codec never reads stale latents.
+        instruction_dropout: probability of dropping the instruction (classifier-free guidance).
+    """
+
+    manifests: list[str] = field(default_factory=list)
+    max_seconds: float = 10.0
+    batch_size: int = 8
+    length_mode: Literal["clip", "fixed"] = "clip"
+    fixed_seconds: float = 10.0
+    latent_cache: str = ""
+    instruction_dropout: float = 0.1
+
+
+@dataclass
+class FlowConfig:
+    """The flow-matching objective and the duration predictor's loss.
+
+    Attributes:
+        time_mean: mean of the logit-normal flow time.
+        time_std: its standard deviation.
+        duration_weight: weight of the log-duration L1 loss of the duration predictor.
+    """
+
+    time_mean: float = 0.0
+    time_std: float = 1.0
+    duration_weight: float = 0.1
+
+
+@dataclass
+class GeneratorRunConfig:
+    """Run bookkeeping.
+
+    Attributes:
+        output_dir: run folder (checkpoints/, metrics.csv, final/).
+        max_steps: optimisation steps.
+        seed: seeds initialisation, data order, noise and flow times.
+        checkpoint_every: steps between atomic checkpoints.
+        keep_last: checkpoints kept.
+        log_every: steps between CSV / TensorBoard rows.
+        tensorboard: also write TensorBoard events when available.
+        threads: torch CPU threads (0 keeps torch's default).
+        codec: codec folder ("" = the shipped codec).
+        text_encoder: Hugging Face encoder folder ("" = the packaged MiniLM).
+        init_from: a generator folder whose weights start a new run (ignored when resuming).
+    """
+
+    output_dir: str = "runs/generator-tiny"
+    max_steps: int = 20000
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_last: int = 3
+    log_every: int = 10
+    tensorboard: bool = True
+    threads: int = 0
+    codec: str = ""
+    text_encoder: str = ""
+    init_from: str = ""
+
+
+@dataclass
+class TrainGeneratorConfig:
+    """The whole training config."""
+
+    model: DiTConfig = field(default_factory=DiTConfig)
+    data: GeneratorDataConfig = field(default_factory=GeneratorDataConfig)
+    tasks: dict[str, float] = field(default_factory=lambda: {"t2a": 1.0})
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    optim: OptimConfig = field(
+        default_factory=lambda: OptimConfig(lr=3e-4, betas=(0.9, 0.95), weight_decay=0.01,
+                                            warmup_steps=500, min_lr_ratio=0.1, ema_decay=0.999)
+    )
+    run: GeneratorRunConfig = field(default_factory=GeneratorRunConfig)

@@ -1,0 +1,95 @@
+"""The Python API and `unisono generate`: determinism, durations, batches, errors."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from unisono.cli import main
+from unisono.errors import UnisonoError
+from unisono.models.dit import DiT, DiTConfig
+from unisono.pipeline import Unisono, trim_trailing_silence, write_model_folder
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
+                              duration_hidden=16))
+    with torch.no_grad():  # a random, non-zero velocity field
+        for param in generator.parameters():
+            param.normal_(0.0, 0.05)
+    folder = tmp_path_factory.mktemp("gen")
+    generator.save_pretrained(folder / "ckpt")
+    return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
+                              text_encoder=None, tasks=["t2a"])
+
+
+@pytest.fixture(scope="module")
+def model(model_dir) -> Unisono:
+    return Unisono.from_pretrained(model_dir)
+
+
+def test_same_seed_same_audio_and_exact_duration(model) -> None:
+    a = model.generate("a dog barks", duration=1.3, steps=3, seed=4)
+    b = model.generate("a dog barks", duration=1.3, steps=3, seed=4)
+    c = model.generate("a dog barks", duration=1.3, steps=3, seed=5)
+    assert np.array_equal(a.audio, b.audio)
+    assert not np.allclose(a.audio, c.audio)
+    assert len(a.audio) == round(1.3 * 16000) and a.sample_rate == 16000
+    assert np.isfinite(a.audio).all()
+
+
+def test_a_prompt_gives_the_same_audio_alone_or_in_a_batch(model) -> None:
+    alone = model.generate("rain on a roof", duration=1.0, steps=2, seed=11, cfg=2.0)
+    batch = model.generate(["a bell rings", "rain on a roof"], duration=[2.0, 1.0], steps=2,
+                           seed=10, cfg=2.0)
+    assert [len(x.audio) for x in batch] == [32000, 16000]
+    np.testing.assert_allclose(batch[1].audio, alone.audio, atol=2e-4)
+
+
+def test_predicted_duration_is_used_without_a_duration(model) -> None:
+    seconds = model.predict_duration(["a short beep"])[0]
+    out = model.generate("a short beep", steps=1, seed=0)
+    assert 0.1 <= seconds <= 30.0
+    assert abs(out.duration - seconds) < 1.0 / 16000 + 1e-6
+
+
+def test_errors_name_the_problem(model) -> None:
+    with pytest.raises(UnisonoError, match="empty prompt"):
+        model.generate("  ")
+    with pytest.raises(UnisonoError, match="not trained for 't2m'"):
+        model.generate("a piano", task="t2m")
+    with pytest.raises(UnisonoError, match="Unknown task"):
+        model.generate("a piano", task="sing-along")
+    with pytest.raises(UnisonoError, match="outside"):
+        model.generate("a piano", duration=-1.0)
+    with pytest.raises(UnisonoError, match="not a Unisono model folder"):
+        Unisono.from_pretrained(model.__class__.__module__)
+
+
+def test_cli_generate_single_and_resumable_batch(model_dir, tmp_path) -> None:
+    out = tmp_path / "one.wav"
+    assert main(["generate", "a cat meows", "-o", str(out), "--model", str(model_dir),
+                 "--duration", "0.5", "--steps", "2", "--solver", "heun"]) == 0
+    audio, rate = sf.read(out)
+    assert rate == 16000 and len(audio) == 8000
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("a cat meows\n\nwind blows\n")
+    folder = tmp_path / "batch"
+    args = ["generate", "--prompts", str(prompts), "--out-dir", str(folder), "--model",
+            str(model_dir), "--duration", "0.5", "--steps", "1"]
+    assert main(args) == 0
+    assert sorted(p.name for p in folder.glob("*.wav")) == ["00000.wav", "00001.wav"]
+    first = folder / "00000.wav"
+    first.write_bytes(b"kept")  # a finished item is skipped on a second run
+    assert main(args) == 0
+    assert first.read_bytes() == b"kept"
+    assert main(["generate", "x", "--model", str(model_dir)]) == 2  # no -o
+
+
+def test_trim_trailing_silence() -> None:
+    audio = np.zeros(16000, dtype=np.float32)
+    audio[:4000] = 0.5 * np.sin(np.arange(4000) / 5.0)
+    trimmed = trim_trailing_silence(audio, 16000)
+    assert 4000 <= len(trimmed) <= 4800

@@ -1,0 +1,131 @@
+"""The generator trainer: exact resume, batches and masks, final model folder, config errors."""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_train_config
+from safetensors.torch import load_file
+
+from unisono.codec_files import load_codec
+from unisono.errors import UnisonoError
+from unisono.models.text_encoder import TextEncoder
+from unisono.pipeline import Unisono
+from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, TaskExample
+from unisono.train import GeneratorDataConfig, train_generator
+from unisono.train.batches import BatchAssembler, ExampleSampler, silence_latent
+from unisono.train.latents import LatentCache
+from unisono.train.trainer import load_pool
+
+
+def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(world_manifest, tmp_path) -> None:
+    straight = train_generator(tiny_train_config(world_manifest, tmp_path / "a"),
+                               show_progress=False)
+    resumed_dir = tmp_path / "b"
+    train_generator(tiny_train_config(world_manifest, resumed_dir), show_progress=False)
+    # Pretend the run died after step 2: drop everything written later, then resume.
+    shutil.rmtree(resumed_dir / "checkpoints" / "step-00000004")
+    shutil.rmtree(resumed_dir / "final")
+    resumed = train_generator(tiny_train_config(world_manifest, resumed_dir), show_progress=False)
+    for name in ("model.safetensors", "ema.safetensors"):
+        a = load_file(str(straight / "generator" / name))
+        b = load_file(str(resumed / "generator" / name))
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key]), (name, key)
+    rows_a = (tmp_path / "a" / "metrics.csv").read_text().splitlines()
+    rows_b = (resumed_dir / "metrics.csv").read_text().splitlines()
+    assert rows_a == rows_b and len(rows_a) == 5
+    model = Unisono.from_pretrained(straight)
+    assert model.tasks == ["t2a"]
+
+
+def test_training_refuses_to_overwrite_without_resume(world_manifest, tmp_path) -> None:
+    config = tiny_train_config(world_manifest, tmp_path / "r", max_steps=2)
+    train_generator(config, show_progress=False)
+    with pytest.raises(UnisonoError, match="already holds checkpoints"):
+        train_generator(config, resume=False, show_progress=False)
+
+
+def test_config_errors_name_the_fix(world_manifest, tmp_path) -> None:
+    config = tiny_train_config(world_manifest, tmp_path / "e")
+    config.model.latent_channels = 16
+    with pytest.raises(UnisonoError, match="latent_channels=32"):
+        train_generator(config, show_progress=False)
+    config = tiny_train_config(world_manifest, tmp_path / "e2")
+    config.tasks = {"t2x": 1.0}
+    with pytest.raises(UnisonoError, match="Unknown task 't2x'"):
+        train_generator(config, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def assembler_parts(world_manifest, tmp_path_factory):
+    codec = load_codec(None)
+    config = tiny_train_config(world_manifest, tmp_path_factory.mktemp("run"))
+    pool, pairs = load_pool(config)
+    cache = LatentCache(tmp_path_factory.mktemp("cache"), codec)
+    cache.build(pairs, show_progress=False)
+    return codec, TextEncoder.from_pretrained(), cache, pool
+
+
+def test_clip_mode_masks_exactly_the_real_frames(assembler_parts) -> None:
+    codec, encoder, cache, pool = assembler_parts
+    assembler = BatchAssembler(config=GeneratorDataConfig(instruction_dropout=0.0), codec=codec,
+                               text_encoder=encoder, cache=cache)
+    examples = ExampleSampler({"t2a": 1.0}, pool, seed=0).examples(0, 4)
+    batch = assembler.assemble(examples, step=0, seed=0)
+    for row, example in enumerate(examples):
+        frames = cache[example.target_clip].shape[1]
+        assert frames == int(np.ceil(example.duration * codec.sample_rate / codec.hop))
+        assert batch.frame_mask[row].sum() == frames == batch.loss_mask[row].sum()
+        assert torch.equal(batch.latent[row, :, :frames], cache[example.target_clip])
+        assert batch.latent[row, :, frames:].abs().sum() == 0
+    assert batch.kept.all() and torch.equal(batch.text_mask.any(1), batch.kept)
+    assert (batch.task_tag == 0).all()
+
+
+def test_fixed_mode_pads_with_the_silence_latent_and_trains_on_it(assembler_parts) -> None:
+    codec, encoder, cache, pool = assembler_parts
+    config = GeneratorDataConfig(length_mode="fixed", fixed_seconds=8.0, instruction_dropout=1.0)
+    assembler = BatchAssembler(config=config, codec=codec, text_encoder=encoder, cache=cache)
+    examples = ExampleSampler({"t2a": 1.0}, pool, seed=1).examples(0, 2)
+    batch = assembler.assemble(examples, step=0, seed=0)
+    assert batch.latent.shape[-1] == 400 and batch.loss_mask.all()
+    silence = silence_latent(codec)
+    frames = cache[examples[0].target_clip].shape[1]
+    torch.testing.assert_close(batch.latent[0, :, -1], silence)
+    torch.testing.assert_close(batch.latent[0, :, frames], silence)
+    # Decoding the silence latent gives (near) silence.
+    audio = codec.decode_latent(silence[:, None].repeat(1, 20))
+    assert np.sqrt(np.mean(audio**2)) < 1e-2
+    assert not batch.kept.any() and not batch.text_mask.any()
+
+
+def test_sources_and_reference_prefixes_set_tags_and_loss_mask(assembler_parts) -> None:
+    codec, encoder, cache, _ = assembler_parts
+    assembler = BatchAssembler(config=GeneratorDataConfig(), codec=codec, text_encoder=encoder,
+                               cache=cache)
+    rng = np.random.default_rng(0)
+    target = (0.1 * rng.standard_normal(32000)).astype(np.float32)
+    examples = [
+        TaskExample(task="x", instruction="continue", duration=2.0, target=target,
+                    reference_seconds=0.6),
+        TaskExample(task="x", instruction="edit", duration=2.0, target=target,
+                    source=target[:16000], source_tag=TAG_TRANSFORM),
+    ]
+    batch = assembler.assemble(examples, step=0, seed=0)
+    assert batch.latent.shape[-1] == 100
+    assert (batch.task_tag[0, :30] == TAG_REFERENCE).all() and (batch.task_tag[0, 30:] == 0).all()
+    assert not batch.loss_mask[0, :30].any() and batch.loss_mask[0, 30:].all()
+    assert (batch.task_tag[1, :50] == TAG_TRANSFORM).all() and (batch.task_tag[1, 50:] == 0).all()
+    assert batch.loss_mask[1].all()
+
+
+def test_batches_are_a_function_of_seed_and_step(assembler_parts) -> None:
+    _, _, _, pool = assembler_parts
+    sampler = ExampleSampler({"t2a": 1.0}, pool, seed=5)
+    assert sampler.examples(7, 4) == sampler.examples(7, 4)
+    assert sampler.examples(7, 4) != sampler.examples(8, 4)
+    with pytest.raises(UnisonoError, match="empty"):
+        ExampleSampler({}, pool, seed=0)
