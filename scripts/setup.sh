@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   fluidsynth libfluidsynth3 fluid-soundfont-gm                                     # music
   wesnoth-1.16-data hedgewars-data supertux-data hydrogen-drumkits                 # real clips
   libsndfile1 sox ffmpeg                                                           # audio tools
+  default-jre-headless                                              # caption metrics (pycocoevalcap)
 )
 
 SUDO=""
@@ -29,4 +30,8 @@ PYTHON="${PYTHON:-python3}"
 echo "[setup] installing the unisono Python package"
 # torch is pinned in pyproject.toml (torch==2.13.0, the local CPU build).
 PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval]"
+# Metric packages whose declared dependencies are wrong for this setup (aisfx lists the PyPI
+# `argparse`, resemblyzer the source-only `webrtcvad`): their real dependencies are in [eval].
+PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps \
+  aisfx==0.1.2 resemblyzer==0.1.4
 "$PYTHON" -c "import unisono, torch; print('[setup] unisono', unisono.__version__, '| torch', torch.__version__)"

@@ -186,3 +186,47 @@ def test_bad_inputs_and_folders(tmp_path) -> None:
         DiT.from_pretrained(tmp_path / "m")
     with pytest.raises(UnisonoError, match="divisible"):
         tiny_config(width=30, heads=4)
+
+
+def test_expand_to_frames_repeats_symbols_by_their_durations() -> None:
+    from unisono.models.dit.content import expand_to_frames
+
+    features = torch.arange(2 * 3 * 2, dtype=torch.float32).view(2, 3, 2)
+    frames = torch.tensor([[2, 0, 3], [1, 1, 0]])
+    out = expand_to_frames(features, frames, total=6)
+    expected = torch.zeros(2, 6, 2)
+    expected[0, 0:2] = features[0, 0]
+    expected[0, 2:5] = features[0, 2]
+    expected[1, 0] = features[1, 0]
+    expected[1, 1] = features[1, 1]
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    assert expand_to_frames(features, frames, total=3)[0, 2].equal(features[0, 2])
+
+
+def test_content_encoder_scales_duration_gradients_and_expands() -> None:
+    model = randomise(DiT(tiny_config(content_vocab=10, content_dim=8)))
+    symbols = torch.tensor([[3, 4, 5, 0]])
+    pitch = torch.tensor([[0, 61, 61, 0]])
+    mask = symbols > 0
+    frames = torch.tensor([[2, 3, 4, 0]])
+    content, log_frames, used = model.encode_content(symbols, pitch, mask, total_frames=T,
+                                                     frames=frames)
+    assert content.shape == (1, T, 8) and torch.equal(used, frames)
+    assert content[0, 9:].abs().sum() == 0 and content[0, :9].abs().sum() > 0
+    # The duration loss reaches the shared encoder scaled by 0.1 (UniFlow-Audio D.2).
+    encoder = model.content_encoder
+    encoder.zero_grad()
+    log_frames.sum().backward()
+    scaled = encoder.symbols.weight.grad.clone()
+    encoder.zero_grad()
+    features, _ = encoder(symbols, pitch, mask)
+    plain = encoder.duration(features.transpose(1, 2)).sum()
+    plain.backward()
+    torch.testing.assert_close(scaled, 0.1 * encoder.symbols.weight.grad, rtol=1e-4, atol=1e-7)
+    # Predicted durations: at least one frame per real symbol, none for padding.
+    _, _, predicted = model.encode_content(symbols, pitch, mask, total_frames=T)
+    assert (predicted[0, :3] >= 1).all() and predicted[0, 3] == 0
+    with pytest.raises(UnisonoError, match="no content encoder"):
+        DiT(tiny_config()).encode_content(symbols, pitch, mask, total_frames=T)
+    with pytest.raises(UnisonoError, match="symbol ids"):
+        model.encode_content(symbols + 20, pitch, mask, total_frames=T)

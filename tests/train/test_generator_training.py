@@ -118,6 +118,8 @@ def test_sources_and_reference_prefixes_set_tags_and_loss_mask(assembler_parts) 
     assert batch.latent.shape[-1] == 100
     assert (batch.task_tag[0, :30] == TAG_REFERENCE).all() and (batch.task_tag[0, 30:] == 0).all()
     assert not batch.loss_mask[0, :30].any() and batch.loss_mask[0, 30:].all()
+    assert torch.equal(batch.source_latent[0, :, :30], batch.latent[0, :, :30])
+    assert batch.source_latent[0, :, 30:].abs().sum() == 0
     assert (batch.task_tag[1, :50] == TAG_TRANSFORM).all() and (batch.task_tag[1, 50:] == 0).all()
     assert batch.loss_mask[1].all()
 
@@ -129,3 +131,24 @@ def test_batches_are_a_function_of_seed_and_step(assembler_parts) -> None:
     assert sampler.examples(7, 4) != sampler.examples(8, 4)
     with pytest.raises(UnisonoError, match="empty"):
         ExampleSampler({}, pool, seed=0)
+
+
+def test_time_aligned_phones_become_frames_that_tile_the_clip(assembler_parts) -> None:
+    codec, encoder, cache, _ = assembler_parts
+    assembler = BatchAssembler(config=GeneratorDataConfig(instruction_dropout=0.0), codec=codec,
+                               text_encoder=encoder, cache=cache)
+    target = np.zeros(16000, dtype=np.float32)
+    examples = [
+        TaskExample(task="x", instruction="say", duration=1.0, target=target,
+                    phones=["_", "h", "ə", "l", "oʊ"], phone_seconds=[0.11, 0.07, 0.13, 0.29, 0.4]),
+        TaskExample(task="x", instruction="sing", duration=1.0, target=target,
+                    phones=["l", "a"], phone_seconds=[0.1, 0.5], phone_pitch=[60, 62]),
+    ]
+    batch = assembler.assemble(examples, step=0, seed=0)
+    frames = batch.content_frames
+    # Cumulative rounding: 0.11 s -> 6 frames (5.5 rounds to even 6), ends 6, 9, 16, 30, 50.
+    assert frames[0].tolist() == [6, 3, 7, 14, 20]
+    assert frames[0].sum() == 50 and frames[1].tolist() == [5, 25, 0, 0, 0]
+    assert batch.content_symbols[1, 2:].eq(0).all() and batch.content_symbols[0].gt(1).all()
+    assert batch.content_pitch[1, :2].tolist() == [61, 63] and batch.content_pitch[0].eq(0).all()
+    assert batch.content_mask.all()

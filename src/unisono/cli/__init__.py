@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "unisono.cli.data",
     "unisono.cli.codec",
     "unisono.cli.generate",
+    "unisono.cli.score",
 )
 
 

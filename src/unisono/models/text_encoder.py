@@ -188,6 +188,10 @@ class TextEncoder:
             raise UnisonoError(
                 "The text encoder needs the `transformers` package: pip install transformers."
             ) from error
+        from transformers.utils import logging as hf_logging
+
+        # A local folder loads in well under a second; transformers' progress bar is noise here.
+        hf_logging.disable_progress_bar()
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         model = AutoModel.from_pretrained(str(folder), local_files_only=True)
         if getattr(model.config, "is_encoder_decoder", False):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +50,9 @@ class TaskExample:
         reference_seconds: leading seconds of the target that are a given reference prefix
             (excluded from the loss, tag TAG_REFERENCE); 0 for none.
         duration: target duration in seconds (the duration predictor's label).
+        phones: time-aligned content of TA tasks: phone symbols in order (aligned TTS, singing).
+        phone_seconds: each phone's duration in seconds (they tile the target from its start).
+        phone_pitch: each phone's MIDI pitch (singing); None for speech.
     """
 
     task: str
@@ -59,6 +63,9 @@ class TaskExample:
     source: np.ndarray | None = None
     source_tag: int = TAG_TRANSFORM
     reference_seconds: float = 0.0
+    phones: list[str] | None = None
+    phone_seconds: list[float] | None = None
+    phone_pitch: list[int] | None = None
 
 
 Builder = Callable[["ClipPool", np.random.Generator], TaskExample]
@@ -66,11 +73,20 @@ Builder = Callable[["ClipPool", np.random.Generator], TaskExample]
 
 @dataclass
 class ClipPool:
-    """Clips a task can draw from, by kind, with their manifest entries."""
+    """Clips a task can draw from, by kind, with their manifest entries.
+
+    Attributes:
+        entries: the manifest entries.
+        sample_rate: the rate builders synthesise at (the codec's); 0 until a caller sets it.
+        max_seconds: longest target.
+        paths: clip id -> resolved audio file, for entries whose `path` is relative to their
+            manifest (absolute paths need no entry); read by `unisono.data.clips.load_clip`.
+    """
 
     entries: list[ManifestEntry]
     sample_rate: int
     max_seconds: float
+    paths: dict[str, Path] = field(default_factory=dict)
 
     def of_kinds(self, kinds: Sequence[str]) -> list[ManifestEntry]:
         """Entries whose kind is one of `kinds`, usable (captioned, not longer than max)."""

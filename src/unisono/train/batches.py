@@ -19,6 +19,7 @@ from unisono.errors import UnisonoError
 from unisono.models.codec import Codec
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, ClipPool, TaskExample, get_task
+from unisono.tasks.symbols import symbol_ids
 from unisono.train.config import GeneratorDataConfig
 from unisono.train.latents import LatentCache
 
@@ -38,6 +39,10 @@ class GeneratorBatch:
         text_mask: True on kept instruction tokens (B, N); all False where dropped.
         durations: target durations in seconds (B,).
         kept: True where the instruction was kept (B,).
+        content_symbols: symbol ids of time-aligned content (B, P), or None for NTA tasks.
+        content_pitch: pitch ids (B, P): 0 none, MIDI p -> p + 1.
+        content_frames: ground-truth frames per symbol (B, P).
+        content_mask: True where a row's content is kept (B,) (dropped with the instruction).
     """
 
     task: str
@@ -50,6 +55,10 @@ class GeneratorBatch:
     text_mask: torch.Tensor
     durations: torch.Tensor
     kept: torch.Tensor
+    content_symbols: torch.Tensor | None = None
+    content_pitch: torch.Tensor | None = None
+    content_frames: torch.Tensor | None = None
+    content_mask: torch.Tensor | None = None
 
 
 class ExampleSampler:
@@ -159,13 +168,17 @@ class BatchAssembler:
                 source_latent[row, :, : source.shape[1]] = source
                 task_tag[row, : source.shape[1]] = example.source_tag
             if example.reference_seconds > 0:
+                # Zero-shot cloning: the reference prefix is given as source (m = 2) and left out
+                # of the loss (UNISON eq. 3).
                 reference = min(int(round(example.reference_seconds * self.frame_rate)), length)
+                source_latent[row, :, :reference] = target[:, :reference]
                 task_tag[row, :reference] = TAG_REFERENCE
                 loss_mask[row, :reference] = False
         encoding = self.text_encoder.encode([e.instruction for e in examples])
         kept = torch.from_numpy(rng.random(batch) >= self.config.instruction_dropout)
         text_mask = encoding.mask & kept.unsqueeze(1)
         durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)
+        content = self._content(examples, frames, kept) if examples[0].phones is not None else {}
         return GeneratorBatch(
             task=examples[0].task,
             latent=latent,
@@ -177,4 +190,31 @@ class BatchAssembler:
             text_mask=text_mask,
             durations=durations,
             kept=kept,
+            **content,
         )
+
+    def _content(
+        self, examples: list[TaskExample], frames: int, kept: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Pad the phones of a TA batch; phone times become whole frames that tile the clip."""
+        longest = max(len(e.phones or []) for e in examples)
+        symbols = torch.zeros(len(examples), longest, dtype=torch.long)
+        pitch = torch.zeros(len(examples), longest, dtype=torch.long)
+        phone_frames = torch.zeros(len(examples), longest, dtype=torch.long)
+        for row, example in enumerate(examples):
+            if not example.phones or example.phone_seconds is None:
+                raise UnisonoError(f"{example.task} example has no phones: TA batches need them.")
+            count = len(example.phones)
+            symbols[row, :count] = torch.tensor(symbol_ids(example.phones))
+            # Round cumulative ends, not each length, so rounding errors do not accumulate.
+            ends = np.round(np.cumsum(example.phone_seconds) * self.frame_rate).astype(np.int64)
+            ends = np.minimum(ends, frames)
+            phone_frames[row, :count] = torch.from_numpy(np.diff(ends, prepend=0))
+            if example.phone_pitch is not None:
+                pitch[row, :count] = torch.tensor([p + 1 if p > 0 else 0 for p in example.phone_pitch])
+        return {
+            "content_symbols": symbols,
+            "content_pitch": pitch,
+            "content_frames": phone_frames,
+            "content_mask": kept.clone(),
+        }

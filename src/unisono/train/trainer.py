@@ -76,6 +76,18 @@ def generator_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Flow-matching loss on the loss-masked frames plus the duration predictor's log-L1."""
     example = flow.training_example(batch.latent, generator=generator)
+    terms: dict[str, torch.Tensor] = {}
+    content = None
+    if batch.content_symbols is not None:
+        symbol_mask = batch.content_symbols > 0
+        content, log_frames, _ = model.encode_content(
+            batch.content_symbols, batch.content_pitch, symbol_mask,
+            total_frames=batch.latent.shape[-1], frames=batch.content_frames,
+        )
+        # FastSpeech2-style log-duration L1 on symbols that last at least one frame.
+        timed = symbol_mask & (batch.content_frames > 0)
+        error = (log_frames - batch.content_frames.clamp(min=1).float().log()).abs()
+        terms["content_duration"] = (error * timed).sum() / timed.sum().clamp(min=1)
     velocity = model(
         example.noised,
         example.flow_time,
@@ -84,14 +96,16 @@ def generator_loss(
         source_latent=batch.source_latent,
         task_tag=batch.task_tag,
         frame_mask=batch.frame_mask,
+        content=content,
+        content_mask=batch.content_mask,
     )
     flow_loss = flow.loss(velocity, example, batch.loss_mask)
     predicted = model.duration(batch.text_states[-1], batch.text_mask)
     error = (predicted - batch.durations.clamp(min=0.1).log()).abs()
     kept = batch.kept.to(error.dtype)
     duration_loss = (error * kept).sum() / kept.sum().clamp(min=1.0)
-    total = flow_loss + duration_weight * duration_loss
-    return total, {"flow": flow_loss, "duration": duration_loss}
+    total = flow_loss + duration_weight * duration_loss + terms.get("content_duration", 0.0)
+    return total, {"flow": flow_loss, "duration": duration_loss, **terms}
 
 
 def train_generator(
@@ -207,7 +221,8 @@ def train_generator(
         if step % EMA_EVERY == 0:
             ema.update(model, step // EMA_EVERY)
         if step % run.log_every == 0 or step == run.max_steps:
-            row = {name: float(value.detach()) for name, value in terms.items()}
+            row = {"content_duration": float("nan")}  # TA batches only; a column from row one
+            row.update({name: float(value.detach()) for name, value in terms.items()})
             # Every task has a column from the first row on (the CSV's columns are fixed then).
             row.update({f"flow/{name}": float("nan") for name in sampler.names})
             row[f"flow/{batch.task}"] = row["flow"]

@@ -7,27 +7,28 @@ Shapes: B batch, S samples, C latent channels, T = ceil(S / hop) latent frames. 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn import functional as F
 
 from unisono.audio import resample, validate_audio
-from unisono.config import config_from_dict, save_config
 from unisono.errors import UnisonoError
 from unisono.models.codec.bottleneck import DiagonalGaussianBottleneck
 from unisono.models.codec.config import CodecConfig
 from unisono.models.codec.frame import FrameDecoder, FrameEncoder
 from unisono.models.codec.waveform import WaveformDecoder, WaveformEncoder
-
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.safetensors"
-EMA_FILE = "ema.safetensors"
+from unisono.models.pretrained import (  # noqa: F401  (file names re-exported)
+    CONFIG_FILE,
+    EMA_FILE,
+    MODEL_FILE,
+    load_model_weights,
+    read_model_config,
+    save_model_folder,
+)
 
 
 @dataclass
@@ -229,15 +230,9 @@ class Codec(nn.Module):
         self, directory: str | Path, *, ema_state: dict[str, torch.Tensor] | None = None
     ) -> Path:
         """Write config.json + model.safetensors (+ ema.safetensors); no pickles."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_config(self.config, directory / CONFIG_FILE)
-        save_file(
-            _contiguous(self.state_dict()), str(directory / MODEL_FILE), metadata={"format": "pt"}
+        return save_model_folder(
+            directory, config=self.config, state=self.state_dict(), ema_state=ema_state
         )
-        if ema_state is not None:
-            save_file(_contiguous(ema_state), str(directory / EMA_FILE), metadata={"format": "pt"})
-        return directory
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, *, weights: str = "auto") -> Codec:
@@ -250,33 +245,6 @@ class Codec(nn.Module):
         Raises:
             UnisonoError: missing folder or files, or weights that do not fit the config.
         """
-        directory = Path(directory)
-        config_path = directory / CONFIG_FILE
-        if not config_path.is_file():
-            raise UnisonoError(
-                f"{directory} is not a codec folder (no {CONFIG_FILE}): point --model at a folder "
-                "written by save_pretrained / train-codec."
-            )
-        try:
-            data = json.loads(config_path.read_text())
-        except json.JSONDecodeError as err:
-            raise UnisonoError(f"{config_path} is not valid JSON: {err}") from err
-        model = cls(config_from_dict(CodecConfig, data))
-        name = (
-            EMA_FILE
-            if weights == "ema" or (weights == "auto" and (directory / EMA_FILE).is_file())
-            else MODEL_FILE
-        )
-        if not (directory / name).is_file():
-            raise UnisonoError(f"{directory / name} is missing: the codec folder is incomplete")
-        try:
-            model.load_state_dict(load_file(str(directory / name)))
-        except RuntimeError as err:
-            raise UnisonoError(
-                f"weights in {directory / name} do not fit its config: {err}"
-            ) from err
+        model = cls(read_model_config(directory, CodecConfig, what="codec"))
+        load_model_weights(model, directory, weights=weights, what="codec")
         return model.eval()
-
-
-def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {key: value.detach().contiguous().clone() for key, value in state.items()}

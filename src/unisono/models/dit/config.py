@@ -27,6 +27,8 @@ class DiTConfig:
         text_layers: L, the text encoder's transformer layers (hidden states L + 1 with embeddings).
         fusion: "deep" (UNISON eq. 2: block k reads layer i_k), "penultimate" or "last".
         content_dim: width of the time-aligned content features (phonemes, notes) per frame.
+        content_vocab: symbols of the content encoder (phonemes + specials); 0 builds none.
+        content_layers: convolution layers of the content encoder.
         embed_kernel: kernel (frames) of the Conv-MLP input embedder.
         rope_base: base of the rotary position frequencies on audio tokens.
         caption_stream: build the persistent caption-token stream in every block (captioning).
@@ -45,6 +47,8 @@ class DiTConfig:
     text_layers: int = 6
     fusion: Literal["deep", "penultimate", "last"] = "deep"
     content_dim: int = 256
+    content_vocab: int = 0
+    content_layers: int = 3
     embed_kernel: int = 3
     rope_base: float = 10000.0
     caption_stream: bool = False

@@ -24,6 +24,7 @@ from torch import nn
 from unisono.errors import UnisonoError
 from unisono.models.dit.block import MODULATION_CHUNKS, AttentionInputs, DoubleStreamBlock
 from unisono.models.dit.config import DiTConfig
+from unisono.models.dit.content import ContentEncoder, expand_to_frames, frames_from_log
 from unisono.models.dit.layers import ConvMLPEmbedder, RotaryEmbedding, TimestepEmbedding, modulate
 from unisono.models.pretrained import load_model_weights, read_model_config, save_model_folder
 from unisono.models.text_encoder import fusion_layers
@@ -78,6 +79,13 @@ class DiT(nn.Module):
         )
         self.content_embedding = nn.Linear(config.content_dim, width)
         self.content_dummy = nn.Parameter(torch.zeros(config.content_dim))
+        self.content_encoder = (
+            ContentEncoder(
+                vocab=config.content_vocab, width=config.content_dim, layers=config.content_layers
+            )
+            if config.content_vocab > 0
+            else None
+        )
         self.rotary = RotaryEmbedding(config.head_width, config.rope_base)
         self.blocks = nn.ModuleList(DoubleStreamBlock(config) for _ in range(config.depth))
         self.final_norm = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
@@ -167,6 +175,37 @@ class DiT(nn.Module):
             content = torch.where(content_mask.view(-1, 1, 1), content, dummy.to(content.dtype))
         return self.content_embedding(content)
 
+    def encode_content(
+        self,
+        symbols: torch.Tensor,
+        pitch: torch.Tensor,
+        symbol_mask: torch.Tensor,
+        *,
+        total_frames: int,
+        frames: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Time-aligned content for `forward(content=...)`.
+
+        Args:
+            symbols: symbol ids (B, P), 0 = padding.
+            pitch: pitch ids (B, P): 0 none, MIDI p -> p + 1.
+            symbol_mask: True on real symbols (B, P).
+            total_frames: T, the latent frames to fill.
+            frames: frames per symbol (B, P) (ground truth in training); None predicts them.
+
+        Returns:
+            content (B, T, Dc), predicted log frames (B, P), the frames used (B, P).
+        """
+        if self.content_encoder is None:
+            raise UnisonoError(
+                "this generator has no content encoder (model.content_vocab is 0); train it with "
+                "a time-aligned task (aligned tts, svs)."
+            )
+        features, log_frames = self.content_encoder(symbols, pitch, symbol_mask)
+        if frames is None:
+            frames = frames_from_log(log_frames, symbol_mask)
+        return expand_to_frames(features, frames, total_frames), log_frames, frames
+
     def forward(
         self,
         noised: torch.Tensor,
@@ -246,13 +285,12 @@ class DiT(nn.Module):
         config = read_model_config(directory, DiTConfig, what="generator")
         model = cls(config)
         load_model_weights(
-            model, directory, weights=weights, what="generator", allow_missing=_caption_keys(model)
+            model, directory, weights=weights, what="generator", allow_missing=_later_parts(model)
         )
         return model.eval()
 
 
-def _caption_keys(model: DiT) -> tuple[str, ...]:
-    if not model.config.caption_stream:
-        return ()
+def _later_parts(model: DiT) -> tuple[str, ...]:
+    """Parts added by later capabilities (captioning, TA content): absent in older folders."""
     blocks = tuple(f"blocks.{k}.caption." for k in range(model.config.depth))
-    return (*blocks, "caption_")
+    return (*blocks, "caption_", "content_encoder.")

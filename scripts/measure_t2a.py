@@ -1,0 +1,92 @@
+"""Text-to-audio class accuracy and length of a trained model on world test prompts.
+
+For every single-event clip of a world test manifest, the clip's caption (which names one event
+class, over a background bed) is the prompt; the model generates audio of the clip's duration, and
+the shipped reference tagger's event head judges it: a hit when the tagger's top event is the
+prompt's class. The same tagger on the ground-truth clips and on their codec round trips gives the
+reference rows. A second pass without --duration checks the duration predictor.
+
+    unisono world render --n 200 --seed 0 --split test --kinds sfx --no-stems --out world/test_sfx
+    python scripts/measure_t2a.py --model runs/t2a-tiny/final --manifest world/test_sfx/manifest.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from unisono.audio import load_audio, to_mono
+from unisono.data.manifest import read_manifest, resolve_path
+from unisono.models.tagger import Tagger
+from unisono.pipeline import Unisono
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--n", type=int, default=100, help="single-event prompts used")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--cfg", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None, help="write the figures here")
+    args = parser.parse_args()
+
+    model = Unisono.from_pretrained(args.model)
+    tagger = Tagger.from_pretrained()
+    entries = [e for e in read_manifest(args.manifest) if len(e.events) == 1][: args.n]
+    prompts = [e.captions[0] for e in entries]
+    classes = [e.events[0].event_class for e in entries]
+    durations = [float(e.duration) for e in entries]
+
+    truth, roundtrip = [], []
+    for entry in entries:
+        audio, rate = load_audio(resolve_path(entry, args.manifest))
+        audio = to_mono(audio)
+        truth.append((audio, rate))
+        roundtrip.append(model.codec.roundtrip(audio, rate))
+
+    start = time.perf_counter()
+    generated = [
+        model.generate(p, duration=d, steps=args.steps, cfg=args.cfg, seed=args.seed + i).audio
+        for i, (p, d) in enumerate(zip(prompts, durations, strict=True))
+    ]
+    seconds = time.perf_counter() - start
+    predicted = model.predict_duration(prompts)
+
+    def accuracy(clips: list[np.ndarray], rate: int) -> float:
+        hits = 0
+        for clip, label in zip(clips, classes, strict=True):
+            top = tagger.predict(clip, rate).top("event", 1)[0][0]
+            hits += top == label
+        return hits / len(clips)
+
+    figures = {
+        "prompts": len(entries),
+        "accuracy_generated": accuracy(generated, model.sample_rate),
+        "accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1]),
+        "accuracy_codec_roundtrip": accuracy(roundtrip, truth[0][1]),
+        "length_error_max_percent": 100 * max(
+            abs(len(g) / model.sample_rate - d) / d for g, d in zip(generated, durations, strict=True)
+        ),
+        "duration_predictor_mean_abs_error_percent": 100 * float(np.mean(
+            [abs(p - d) / d for p, d in zip(predicted, durations, strict=True)]
+        )),
+        "duration_predictor_within_10_percent": float(np.mean(
+            [abs(p - d) / d <= 0.1 for p, d in zip(predicted, durations, strict=True)]
+        )),
+        "generation_real_time_factor": sum(durations) / seconds,
+        "steps": args.steps,
+    }
+    for key, value in figures.items():
+        print(f"{key:45s} {value:.3f}" if isinstance(value, float) else f"{key:45s} {value}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
