@@ -18,6 +18,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,11 +27,19 @@ from unisono.audio import save_audio
 from unisono.codec_files import default_codec_dir
 from unisono.errors import UnisonoError
 from unisono.flow import ClassifierFreeGuidance, sample
+from unisono.instructions import (
+    DEFAULT_INSTRUCTIONS,
+    AudioInput,
+    SourceCondition,
+    edit_task_for,
+    read_audio_input,
+    tts_instruction,
+)
 from unisono.models.codec import Codec
 from unisono.models.dit import DiT
 from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE
 from unisono.models.text_encoder import TextEncoder
-from unisono.tasks import get_task
+from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, get_task
 
 MODEL_INDEX = "unisono.json"
 FORMAT_VERSION = 1
@@ -268,18 +277,26 @@ class Unisono:
 
     def _sample(
         self, prompts: list[str], seconds: list[float], *, steps: int, cfg: float, solver: str,
-        sway: float, seed: int,
+        sway: float, seed: int, sources: list[SourceCondition | None] | None = None,
     ) -> list[torch.Tensor]:
+        """Latents (C, T_i) for a batch; `sources` gives per row a source latent and its tag."""
         frames = [max(1, int(np.ceil(s * self.frame_rate))) for s in seconds]
         total = max(frames)
+        batch = len(prompts)
         channels = self.generator.config.latent_channels
-        noise = torch.zeros(len(prompts), channels, total)
+        noise = torch.zeros(batch, channels, total)
+        frame_mask = torch.zeros(batch, total, dtype=torch.bool)
+        source_latent = torch.zeros(batch, channels, total)
+        task_tag = torch.zeros(batch, total)
         for row, length in enumerate(frames):
             generator = torch.Generator().manual_seed(seed + row)
             noise[row, :, :length] = torch.randn(channels, length, generator=generator)
-        frame_mask = torch.zeros(len(prompts), total, dtype=torch.bool)
-        for row, length in enumerate(frames):
             frame_mask[row, :length] = True
+            source = sources[row] if sources is not None else None
+            if source is not None:
+                given = min(source.latent.shape[1], length)
+                source_latent[row, :, :given] = source.latent[:, :given]
+                task_tag[row, :given] = source.tag
         encoding = self.text_encoder.encode(prompts)
         states = tuple(encoding.hidden_states)
         dropped = torch.zeros_like(encoding.mask)
@@ -287,8 +304,11 @@ class Unisono:
             "text_states": states,
             "text_mask": encoding.mask,
             "frame_mask": frame_mask,
+            "source_latent": source_latent,
+            "task_tag": task_tag,
             "instruction": self.generator.instruction_inputs(states, encoding.mask),
         }
+        # Guidance drops the instruction only: the source stays (as in training).
         unconditional = {
             **conditions,
             "text_mask": dropped,
@@ -299,6 +319,115 @@ class Unisono:
         )
         latent = sample(guided, noise, num_steps=steps, solver=solver, sway=sway)
         return [latent[row, :, :length] for row, length in enumerate(frames)]
+
+    # ----- transformation tasks: the source audio is encoded by the same codec (UNISON) -----
+
+    def _encode_input(self, audio: AudioInput, sample_rate: int | None) -> tuple[torch.Tensor, int]:
+        samples, rate = read_audio_input(audio, sample_rate)
+        latent = self.codec.encode_audio(samples, rate)
+        return latent, int(round(len(samples) * self.sample_rate / rate))
+
+    @torch.no_grad()
+    def transform(
+        self,
+        audio: AudioInput,
+        instruction: str,
+        *,
+        task: str,
+        sample_rate: int | None = None,
+        steps: int | None = None,
+        cfg: float | None = None,
+        solver: str | None = None,
+        seed: int = 0,
+    ) -> GeneratedAudio:
+        """Run a transformation task (edit, enhance, upsample, speech edit) on one input.
+
+        The output has the input's length, at the model's sample rate.
+        """
+        self._require_task(task)
+        if not instruction.strip():
+            raise UnisonoError("empty instruction: say what to do with the audio.")
+        recipe = get_task(task).recipe
+        latent, samples = self._encode_input(audio, sample_rate)
+        [result] = self._sample(
+            [instruction], [latent.shape[1] / self.frame_rate],
+            steps=steps or recipe.steps, cfg=recipe.cfg if cfg is None else cfg,
+            solver=solver or recipe.solver, sway=recipe.sway, seed=seed,
+            sources=[SourceCondition(latent, TAG_TRANSFORM)],
+        )
+        output = self.codec.decode_latent(result, num_samples=samples)
+        return GeneratedAudio(np.asarray(output, dtype=np.float32), self.sample_rate, instruction, seed)
+
+    def edit(self, audio: AudioInput, instruction: str, **options: Any) -> GeneratedAudio:
+        """Edit audio by instruction ("Add a dog barking at 2 s", "Remove the siren", ...).
+
+        The edit task is read from the instruction (`edit_task_for`); an instruction that names
+        none is an error listing examples.
+        """
+        return self.transform(audio, instruction, task=edit_task_for(instruction), **options)
+
+    def enhance(
+        self, audio: AudioInput, *, instruction: str = DEFAULT_INSTRUCTIONS["se"], **options: Any
+    ) -> GeneratedAudio:
+        """Speech enhancement: remove noise and reverberation (no guidance by default)."""
+        return self.transform(audio, instruction, task="se", **options)
+
+    def upsample(
+        self, audio: AudioInput, *, instruction: str = DEFAULT_INSTRUCTIONS["sr"], **options: Any
+    ) -> GeneratedAudio:
+        """Super-resolution: restore the high band of low-passed audio (no guidance by default)."""
+        return self.transform(audio, instruction, task="sr", **options)
+
+    @torch.no_grad()
+    def tts(
+        self,
+        text: str,
+        *,
+        voice: AudioInput | None = None,
+        voice_sample_rate: int | None = None,
+        voice_text: str | None = None,
+        gender: str | None = None,
+        speed: str | None = None,
+        duration: float | None = None,
+        steps: int | None = None,
+        cfg: float | None = None,
+        seed: int = 0,
+    ) -> GeneratedAudio:
+        """Speech from text; with `voice` (a reference recording) in that voice (zero-shot).
+
+        Args:
+            text: the words.
+            voice: reference audio (path, array or tensor) for zero-shot cloning.
+            voice_sample_rate: its rate when it is an array.
+            voice_text: the reference's transcript (cloning conditions on it and the new words).
+            gender: "female" or "male" (ignored with `voice`).
+            speed: "slow", "normal" or "fast".
+            duration: seconds of speech to generate (default: predicted).
+        """
+        instruction = tts_instruction(text, gender=None if voice is not None else gender,
+                                      speed=speed, clone=voice is not None,
+                                      reference_text=voice_text)
+        styled = speed not in (None, "normal")
+        task = "tts_clone" if voice is not None else ("tts_styled" if styled else "tts")
+        if task == "tts_styled" and "tts_styled" not in self.tasks:
+            task = "tts"
+        self._require_task(task)
+        recipe = get_task(task).recipe
+        seconds = duration if duration is not None else self.predict_duration([instruction])[0]
+        sources = None
+        reference_frames = 0
+        if voice is not None:
+            reference, _ = self._encode_input(voice, voice_sample_rate)
+            reference_frames = reference.shape[1]
+            sources = [SourceCondition(reference, TAG_REFERENCE)]
+            seconds = seconds + reference_frames / self.frame_rate
+        [latent] = self._sample(
+            [instruction], [seconds], steps=steps or recipe.steps,
+            cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
+            seed=seed, sources=sources,
+        )
+        audio = self.codec.decode_latent(latent[:, reference_frames:])
+        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
 
 
 def trim_trailing_silence(

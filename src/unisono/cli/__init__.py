@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "unisono.cli.codec",
     "unisono.cli.generate",
     "unisono.cli.score",
+    "unisono.cli.tasks",
 )
 
 

@@ -81,12 +81,26 @@ class ClipPool:
         max_seconds: longest target.
         paths: clip id -> resolved audio file, for entries whose `path` is relative to their
             manifest (absolute paths need no entry); read by `unisono.data.clips.load_clip`.
+        memo: clip lists by role that builders derive once (`unisono.data.clips.role_clips`),
+            keyed by role, entry count and max_seconds.
     """
 
     entries: list[ManifestEntry]
     sample_rate: int
     max_seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def cacheable(self, kinds: Sequence[str]) -> list[ManifestEntry]:
+        """Entries a cached-target task of these kinds may use, captioned or not (users' speech
+        rows carry transcripts, not captions); rows without a kind count when they have a
+        transcript."""
+        return [
+            entry
+            for entry in self.entries
+            if (entry.kind in kinds or (entry.kind is None and entry.transcript))
+            and (entry.duration is None or entry.duration <= self.max_seconds + 1e-6)
+        ]
 
     def of_kinds(self, kinds: Sequence[str]) -> list[ManifestEntry]:
         """Entries whose kind is one of `kinds`, usable (captioned, not longer than max)."""
@@ -112,6 +126,7 @@ class Task:
         recipe: default inference settings.
         time_aligned: whether the task carries time-aligned content (UniFlow TA / NTA).
         uses_latent_cache: targets are whole cached clips (no waveform synthesis).
+        uses_phones: examples carry phones (the model needs a content encoder).
     """
 
     name: str
@@ -123,6 +138,7 @@ class Task:
     recipe: InferenceRecipe = field(default_factory=InferenceRecipe)
     time_aligned: bool = False
     uses_latent_cache: bool = False
+    uses_phones: bool = False
 
     def __post_init__(self) -> None:
         if len(self.templates) < 10:

@@ -60,11 +60,24 @@ class GeneratorBatch:
     content_frames: torch.Tensor | None = None
     content_mask: torch.Tensor | None = None
 
+    def to(self, device: torch.device) -> GeneratorBatch:
+        """The batch with every tensor on `device`."""
+        moved = {}
+        for name, value in self.__dict__.items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(device)
+            elif isinstance(value, tuple):
+                value = tuple(v.to(device) for v in value)
+            moved[name] = value
+        return GeneratorBatch(**moved)
+
 
 class ExampleSampler:
     """Chooses each step's task and builds its examples, reproducibly from (seed, step)."""
 
-    def __init__(self, task_weights: dict[str, float], pool: ClipPool, *, seed: int) -> None:
+    def __init__(
+        self, task_weights: dict[str, float], pool: ClipPool, *, seed: int, generation_steps: int = 0
+    ) -> None:
         if not task_weights:
             raise UnisonoError("the config's `tasks` is empty: give at least one task a weight.")
         self.names = sorted(task_weights)
@@ -74,13 +87,30 @@ class ExampleSampler:
         if (weights < 0).any() or weights.sum() <= 0:
             raise UnisonoError(f"task weights must be >= 0 with a positive sum; got {task_weights}")
         self.probabilities = weights / weights.sum()
+        self.generation_steps = generation_steps
+        first = np.array(
+            [
+                w if get_task(n).family == "generation" else 0.0
+                for n, w in zip(self.names, weights, strict=True)
+            ]
+        )
+        if generation_steps > 0 and first.sum() <= 0:
+            raise UnisonoError(
+                "curriculum.generation_steps > 0 but no generation task has a weight; give one "
+                "(e.g. t2a) a weight or set curriculum.generation_steps=0."
+            )
+        self.first_stage = first / first.sum() if first.sum() > 0 else self.probabilities
         self.pool = pool
         self.seed = seed
 
     def task_for_step(self, step: int) -> str:
-        """The task of step `step`."""
+        """The task of step `step`: generation tasks only before `generation_steps` (UNISON's
+        two-stage curriculum), then every task, with the configured weights."""
         rng = np.random.default_rng([self.seed, step, 0])
-        return self.names[int(rng.choice(len(self.names), p=self.probabilities))]
+        probabilities = self.probabilities
+        if step < self.generation_steps:
+            probabilities = self.first_stage
+        return self.names[int(rng.choice(len(self.names), p=probabilities))]
 
     def examples(self, step: int, batch_size: int, *, offset: int = 0) -> list[TaskExample]:
         """The examples of step `step` (a process of a multi-process run passes its offset)."""
@@ -140,10 +170,16 @@ class BatchAssembler:
             latent = self.codec.encode_audio(example.source, self.codec.sample_rate)
         return latent[:, :frames]
 
-    def assemble(self, examples: list[TaskExample], *, step: int, seed: int) -> GeneratorBatch:
-        """Encode and pad a list of examples of one task."""
-        rng = np.random.default_rng([seed, step, 2])
-        targets = [self._target(example, rng) for example in examples]
+    def assemble(
+        self, examples: list[TaskExample], *, step: int, seed: int, offset: int = 0
+    ) -> GeneratorBatch:
+        """Encode and pad a list of examples of one task.
+
+        Example i draws its crop and instruction dropout from a generator seeded by
+        (seed, step, offset + i), so a row does not depend on which process or micro-batch holds it.
+        """
+        rngs = [np.random.default_rng([seed, step, 2, offset + i]) for i in range(len(examples))]
+        targets = [self._target(example, rng) for example, rng in zip(examples, rngs, strict=True)]
         real_frames = [t.shape[1] for t in targets]
         fixed = self.config.length_mode == "fixed"
         frames = self.fixed_frames if fixed else max(real_frames)
@@ -175,7 +211,7 @@ class BatchAssembler:
                 task_tag[row, :reference] = TAG_REFERENCE
                 loss_mask[row, :reference] = False
         encoding = self.text_encoder.encode([e.instruction for e in examples])
-        kept = torch.from_numpy(rng.random(batch) >= self.config.instruction_dropout)
+        kept = torch.tensor([rng.random() >= self.config.instruction_dropout for rng in rngs])
         text_mask = encoding.mask & kept.unsqueeze(1)
         durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)
         content = self._content(examples, frames, kept) if examples[0].phones is not None else {}

@@ -8,6 +8,7 @@ the end, final/: a model folder that `Unisono.from_pretrained` loads.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
@@ -19,12 +20,22 @@ from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
 from unisono.models.dit import DiT
-from unisono.models.pretrained import EMA_FILE
+from unisono.models.pretrained import EMA_FILE, save_model_folder
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import ClipPool, get_task
-from unisono.train.batches import BatchAssembler, ExampleSampler, GeneratorBatch
+from unisono.tasks.symbols import SYMBOLS
+from unisono.train.batches import BatchAssembler, ExampleSampler
 from unisono.train.config import TrainGeneratorConfig
+from unisono.train.distributed import (
+    average,
+    barrier,
+    full_state_dict,
+    setup_processes,
+    teardown,
+    wrap_model,
+)
 from unisono.train.latents import LatentCache
+from unisono.train.objective import GeneratorObjective, flow_example
 from unisono.training import (
     EMA,
     MetricLogger,
@@ -56,7 +67,11 @@ def load_pool(config: TrainGeneratorConfig) -> tuple[ClipPool, list]:
             seen[entry.id] = manifest
             entries.append(entry)
             pairs.append((entry, resolve_path(entry, manifest)))
-    return ClipPool(entries, sample_rate=0, max_seconds=config.data.max_seconds), pairs
+    pool = ClipPool(
+        entries, sample_rate=0, max_seconds=config.data.max_seconds,
+        paths={entry.id: path for entry, path in pairs},
+    )
+    return pool, pairs
 
 
 def cached_clips(config: TrainGeneratorConfig, pool: ClipPool, pairs: list) -> list:
@@ -66,52 +81,18 @@ def cached_clips(config: TrainGeneratorConfig, pool: ClipPool, pairs: list) -> l
         task = get_task(name)
         if weight > 0 and task.uses_latent_cache:
             kinds.update(task.kinds)
-    usable = {entry.id for entry in pool.of_kinds(sorted(kinds))}
+    usable = {entry.id for entry in pool.cacheable(sorted(kinds))}
     return [(entry, path) for entry, path in pairs if entry.id in usable]
-
-
-def generator_loss(
-    model: DiT, batch: GeneratorBatch, flow: FlowMatching, *, generator: torch.Generator,
-    duration_weight: float,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Flow-matching loss on the loss-masked frames plus the duration predictor's log-L1."""
-    example = flow.training_example(batch.latent, generator=generator)
-    terms: dict[str, torch.Tensor] = {}
-    content = None
-    if batch.content_symbols is not None:
-        symbol_mask = batch.content_symbols > 0
-        content, log_frames, _ = model.encode_content(
-            batch.content_symbols, batch.content_pitch, symbol_mask,
-            total_frames=batch.latent.shape[-1], frames=batch.content_frames,
-        )
-        # FastSpeech2-style log-duration L1 on symbols that last at least one frame.
-        timed = symbol_mask & (batch.content_frames > 0)
-        error = (log_frames - batch.content_frames.clamp(min=1).float().log()).abs()
-        terms["content_duration"] = (error * timed).sum() / timed.sum().clamp(min=1)
-    velocity = model(
-        example.noised,
-        example.flow_time,
-        text_states=batch.text_states,
-        text_mask=batch.text_mask,
-        source_latent=batch.source_latent,
-        task_tag=batch.task_tag,
-        frame_mask=batch.frame_mask,
-        content=content,
-        content_mask=batch.content_mask,
-    )
-    flow_loss = flow.loss(velocity, example, batch.loss_mask)
-    predicted = model.duration(batch.text_states[-1], batch.text_mask)
-    error = (predicted - batch.durations.clamp(min=0.1).log()).abs()
-    kept = batch.kept.to(error.dtype)
-    duration_loss = (error * kept).sum() / kept.sum().clamp(min=1.0)
-    total = flow_loss + duration_weight * duration_loss + terms.get("content_duration", 0.0)
-    return total, {"flow": flow_loss, "duration": duration_loss, **terms}
 
 
 def train_generator(
     config: TrainGeneratorConfig, *, resume: bool = True, show_progress: bool = True
 ) -> Path:
     """Train the generator; returns the model folder `output_dir/final`.
+
+    Runs alone or as one process of `torchrun --nproc_per_node=K unisono train CONFIG`: each
+    process builds its share of every global batch of `world_size * batch_size *
+    grad_accumulation` examples; process 0 writes checkpoints and logs.
 
     Raises:
         UnisonoError: bad data or config, or a run folder with checkpoints and resume=False.
@@ -121,6 +102,9 @@ def train_generator(
     run = config.run
     if run.threads > 0:
         torch.set_num_threads(run.threads)
+    if run.grad_accumulation < 1:
+        raise UnisonoError(f"run.grad_accumulation must be at least 1, got {run.grad_accumulation}.")
+    info = setup_processes(run.device)
     run_dir = Path(run.output_dir)
     checkpoint_dir = run_dir / "checkpoints"
     last = latest_checkpoint(checkpoint_dir)
@@ -143,10 +127,23 @@ def train_generator(
             f"the text encoder has {text_encoder.num_layers} layers of width {text_encoder.width}; "
             f"set model.text_layers={text_encoder.num_layers} model.text_width={text_encoder.width}."
         )
+    phone_tasks = [n for n, w in config.tasks.items() if w > 0 and get_task(n).uses_phones]
+    if phone_tasks and config.model.content_vocab < len(SYMBOLS):
+        raise UnisonoError(
+            f"tasks {', '.join(phone_tasks)} carry phones: set model.content_vocab={len(SYMBOLS)} "
+            "(the content symbol table) so the generator has a content encoder."
+        )
     pool, pairs = load_pool(config)
+    pool.sample_rate = codec.sample_rate
+    sampler = ExampleSampler(
+        config.tasks, pool, seed=run.seed, generation_steps=config.curriculum.generation_steps
+    )
     cache = LatentCache(config.data.latent_cache or run_dir / "latents", codec)
-    cache.build(cached_clips(config, pool, pairs), show_progress=show_progress)
-    sampler = ExampleSampler(config.tasks, pool, seed=run.seed)
+    if info.is_main:  # one process encodes, the others then read the files
+        cache.build(cached_clips(config, pool, pairs), show_progress=show_progress)
+    barrier(info)
+    if not info.is_main:
+        cache.build(cached_clips(config, pool, pairs), show_progress=False)
     assembler = BatchAssembler(
         config=config.data, codec=codec, text_encoder=text_encoder, cache=cache
     )
@@ -157,6 +154,26 @@ def train_generator(
         model = DiT(config.model)
     if last is None and run.init_from:
         model.load_state_dict(DiT.from_pretrained(run.init_from).state_dict())
+    step = 0
+    state = None
+    if last is not None:
+        state = load_trainer_state(last)
+        step = int(state["step"])
+        try:
+            model.load_state_dict(load_file(str(last / "model.safetensors")))
+        except RuntimeError as err:
+            raise UnisonoError(
+                f"cannot resume from {last}: it does not fit this config ({err}). Keep the run's "
+                "model settings, or train into a new run.output_dir."
+            ) from err
+    model.to(info.device)
+    ema = EMA(model, config.optim.ema_decay)
+    if last is not None:
+        ema.load_state_dict({k: v.to(info.device) for k, v in load_file(str(last / EMA_FILE)).items()})
+    objective = GeneratorObjective(model, flow, duration_weight=config.flow.duration_weight)
+    wrapped = wrap_model(objective, info, run.strategy)
+    if run.compile:
+        wrapped = torch.compile(wrapped)
     optimizer = build_optimizer(model, config.optim)
     scheduler = cosine_schedule(
         optimizer,
@@ -164,55 +181,77 @@ def train_generator(
         total_steps=run.max_steps,
         min_lr_ratio=config.optim.min_lr_ratio,
     )
-    ema = EMA(model, config.optim.ema_decay)
-    step = 0
-    if last is not None:
-        state = load_trainer_state(last)
+    if state is not None:
         try:
-            model.load_state_dict(load_file(str(last / "model.safetensors")))
-            ema.load_state_dict(load_file(str(last / EMA_FILE)))
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
-        except (RuntimeError, KeyError, ValueError, OSError) as err:
-            raise UnisonoError(
-                f"cannot resume from {last}: it does not fit this config ({err}). Keep the run's "
-                "model settings, or train into a new run.output_dir."
-            ) from err
-        step = int(state["step"])
-    save_config(config, run_dir / "train_config.yaml")
-    logger = MetricLogger(run_dir, tensorboard=run.tensorboard, resume_step=step)
+        except (KeyError, ValueError) as err:
+            raise UnisonoError(f"cannot resume the optimizer from {last}: {err}") from err
+    logger = None
+    if info.is_main:
+        save_config(config, run_dir / "train_config.yaml")
+        logger = MetricLogger(run_dir, tensorboard=run.tensorboard, resume_step=step)
     guard = NonFiniteGuard(config.optim.max_nonfinite_steps)
 
-    def checkpoint(at_step: int) -> Path:
-        trainer_state = {
-            "step": at_step,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "config": config_to_dict(config),
-        }
-        return save_checkpoint(
-            checkpoint_dir,
-            at_step,
-            trainer_state=trainer_state,
-            write_files=lambda folder: model.save_pretrained(folder, ema_state=ema.state_dict()),
-            keep_last=run.keep_last,
-        )
+    def checkpoint(at_step: int) -> None:
+        weights = full_state_dict(model, info, run.strategy)
+        if info.is_main:
+            trainer_state = {
+                "step": at_step,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "config": config_to_dict(config),
+            }
 
-    bar = progress_bar(start=step, total=run.max_steps, description="train") if show_progress else None
-    model.train()
+            def write(folder: Path) -> None:
+                save_model_folder(folder, config=config.model, state=weights,
+                                  ema_state=ema.state_dict())
+
+            save_checkpoint(checkpoint_dir, at_step, trainer_state=trainer_state,
+                            write_files=write, keep_last=run.keep_last)
+        barrier(info)
+
+    autocast = (
+        torch.autocast(info.device.type, dtype=torch.bfloat16)
+        if run.autocast == "bf16"
+        else contextlib.nullcontext()
+    )
+    per_process = config.data.batch_size
+    bar = (
+        progress_bar(start=step, total=run.max_steps, description="train")
+        if show_progress and info.is_main
+        else None
+    )
+    wrapped.train()
     while step < run.max_steps:
-        batch = assembler.assemble(
-            sampler.examples(step, config.data.batch_size), step=step, seed=run.seed
-        )
-        noise_generator = torch.Generator().manual_seed(run.seed * 1_000_003 + step)
-        loss, terms = generator_loss(
-            model, batch, flow, generator=noise_generator,
-            duration_weight=config.flow.duration_weight,
-        )
+        examples_per_micro = per_process * info.world_size
         optimizer.zero_grad(set_to_none=True)
+        totals: dict[str, float] = {}
+        task = sampler.task_for_step(step)
+        skipped = False
+        for micro in range(run.grad_accumulation):
+            offset = micro * examples_per_micro + info.rank * per_process
+            batch = assembler.assemble(
+                sampler.examples(step, per_process, offset=offset),
+                step=step, seed=run.seed, offset=offset,
+            ).to(info.device)
+            example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset)
+            last_micro = micro == run.grad_accumulation - 1
+            # DDP averages gradients once per step, after the last micro-batch.
+            accumulate_only = info.distributed and run.strategy == "ddp" and not last_micro
+            sync = wrapped.no_sync() if accumulate_only else contextlib.nullcontext()
+            with sync:
+                with autocast:
+                    loss, terms = wrapped(batch, example)
+                if not guard.ok(loss, step=step):
+                    skipped = True
+                    break
+                (loss / run.grad_accumulation).backward()
+            for name, value in terms.items():
+                totals[name] = totals.get(name, 0.0) + float(value.detach()) / run.grad_accumulation
+            totals["loss"] = totals.get("loss", 0.0) + float(loss.detach()) / run.grad_accumulation
         grad_norm = float("nan")
-        if guard.ok(loss, step=step):
-            loss.backward()
+        if not skipped:
             grad_norm = clip_gradients(model.parameters(), config.optim.grad_clip)
             if guard.ok(grad_norm, step=step):
                 optimizer.step()
@@ -222,28 +261,34 @@ def train_generator(
             ema.update(model, step // EMA_EVERY)
         if step % run.log_every == 0 or step == run.max_steps:
             row = {"content_duration": float("nan")}  # TA batches only; a column from row one
-            row.update({name: float(value.detach()) for name, value in terms.items()})
+            row.update({name: average(value, info) for name, value in totals.items()})
             # Every task has a column from the first row on (the CSV's columns are fixed then).
             row.update({f"flow/{name}": float("nan") for name in sampler.names})
-            row[f"flow/{batch.task}"] = row["flow"]
-            row.update(
-                loss=float(loss.detach()), grad_norm=grad_norm, lr=scheduler.get_last_lr()[0],
-                skipped=guard.skipped,
-            )
-            logger.log(step, row)
+            row[f"flow/{task}"] = row.get("flow", float("nan"))
+            row.update(grad_norm=grad_norm, lr=scheduler.get_last_lr()[0], skipped=guard.skipped)
+            if logger is not None:
+                logger.log(step, row)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(task=batch.task, flow=f"{float(terms['flow'].detach()):.3f}")
+            bar.set_postfix(task=task, flow=f"{totals.get('flow', float('nan')):.3f}")
         if step % run.checkpoint_every == 0 or step == run.max_steps:
             checkpoint(step)
     if bar is not None:
         bar.close()
-    logger.close()
-    final_checkpoint = latest_checkpoint(checkpoint_dir) or checkpoint(step)
-    return write_model_folder(
-        run_dir / "final",
-        generator_dir=final_checkpoint,
-        codec_dir=run.codec or None,
-        text_encoder=run.text_encoder or None,
-        tasks=sorted(name for name, weight in config.tasks.items() if weight > 0),
-    )
+    if logger is not None:
+        logger.close()
+    final = run_dir / "final"
+    if info.is_main:
+        final_checkpoint = latest_checkpoint(checkpoint_dir)
+        write_model_folder(
+            final,
+            generator_dir=final_checkpoint,
+            codec_dir=run.codec or None,
+            text_encoder=run.text_encoder or None,
+            tasks=sorted(name for name, weight in config.tasks.items() if weight > 0),
+            length_mode=config.data.length_mode,
+            fixed_seconds=config.data.fixed_seconds,
+        )
+    barrier(info)
+    teardown(info)
+    return final

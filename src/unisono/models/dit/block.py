@@ -4,9 +4,10 @@ Streams:
 - audio tokens h_k: own AdaLN norms, fused QKV, QK-norm, RoPE, output projection and MLP, with
   tanh-gated residuals driven by the flow time; the time-aligned content is added after attention.
 - instruction tokens: block k receives a fresh W_k E^(i_k) from the frozen text encoder (UNISON
-  eq. 2); it has its own norm, QKV and QK-norm, takes part in the joint attention and is not
-  carried to the next block (so it has no MLP, and its keys / values can be computed once per
-  request and reused at every solver step).
+  eq. 2); it has its own norm, key / value projection and key norm, and takes part in the joint
+  attention as keys and values only: it is not carried to the next block (so it needs no queries
+  and no MLP, and its keys / values can be computed once per request and reused at every solver
+  step).
 - caption tokens (optional, for captioning): a persistent stream with the audio stream's full
   set of layers, updated block to block.
 
@@ -30,9 +31,10 @@ MODULATION_CHUNKS = 6
 
 @dataclass
 class AttentionInputs:
-    """Queries, keys and values of one stream (B, H, T_i, E) and its key mask (B, T_i) or None."""
+    """Queries, keys and values of one stream (B, H, T_i, E) and its key mask (B, T_i) or None.
+    A stream that only informs the others (the instruction) has no queries."""
 
-    query: torch.Tensor
+    query: torch.Tensor | None
     key: torch.Tensor
     value: torch.Tensor
     mask: torch.Tensor | None
@@ -95,22 +97,28 @@ class UpdatedStream(nn.Module):
 
 
 class InstructionStream(nn.Module):
-    """Block k's view of the instruction: W_k E^(i_k), normalised, projected to heads."""
+    """Block k's view of the instruction: W_k E^(i_k), normalised, projected to keys and values.
+
+    The instruction is not carried to the next block, so nothing reads an attention output for
+    its tokens: it takes part in the joint attention as keys and values only (no queries).
+    """
 
     def __init__(self, config: DiTConfig) -> None:
         super().__init__()
         self.heads = config.heads
         self.projection = nn.Linear(config.text_width, config.width)  # UNISON eq. 2: W_k
         self.norm = nn.LayerNorm(config.width, eps=1e-6)
-        self.qkv = nn.Linear(config.width, 3 * config.width)
-        self.query_norm = RMSNorm(config.head_width)
+        self.key_value = nn.Linear(config.width, 2 * config.width)
         self.key_norm = RMSNorm(config.head_width)
 
     def forward(self, hidden_state: torch.Tensor, mask: torch.Tensor) -> AttentionInputs:
         """hidden_state (B, N, Dt) of the chosen encoder layer, mask (B, N)."""
         projected = self.norm(self.projection(hidden_state))
-        query, key, value = _split_heads(self.qkv(projected), self.heads)
-        return AttentionInputs(self.query_norm(query), self.key_norm(key), value, mask)
+        batch, length, _ = projected.shape
+        key, value = (
+            self.key_value(projected).view(batch, length, 2, self.heads, -1).permute(2, 0, 3, 1, 4)
+        )
+        return AttentionInputs(None, self.key_norm(key), value, mask)
 
 
 class DoubleStreamBlock(nn.Module):
@@ -159,14 +167,14 @@ class DoubleStreamBlock(nn.Module):
             caption_mod = self.caption.chunks(caption_modulation)
             streams.append(self.caption.attention_inputs(caption, caption_mod, caption_mask, None))
         attended = joint_attention(
-            [s.query for s in streams],
+            [s.query for s in streams if s.query is not None],
             [s.key for s in streams],
             [s.value for s in streams],
             [s.mask for s in streams],
         )
         audio = self.audio.finish(audio, attended[0], audio_mod, added=self.content(content))
         if caption is not None and self.caption is not None and caption_mod is not None:
-            caption = self.caption.finish(caption, attended[2], caption_mod)
+            caption = self.caption.finish(caption, attended[1], caption_mod)
         return audio, caption
 
 

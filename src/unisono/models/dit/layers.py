@@ -121,14 +121,15 @@ def joint_attention(
     values: list[torch.Tensor],
     key_masks: list[torch.Tensor | None],
 ) -> list[torch.Tensor]:
-    """One attention over the concatenation of several streams' tokens.
+    """One attention from the updated streams' queries over every stream's keys and values.
 
     Args:
-        queries, keys, values: per stream (B, H, T_i, E).
-        key_masks: per stream True on real tokens (B, T_i), or None when all are real.
+        queries: per updated stream (B, H, T_i, E).
+        keys, values: per stream, updated or not (B, H, S_j, E).
+        key_masks: per stream of `keys`, True on real tokens (B, S_j), or None when all are real.
 
     Returns:
-        Per stream the attended values (B, T_i, H * E).
+        Per query stream the attended values (B, T_i, H * E).
     """
     query = torch.cat(queries, dim=2)
     key = torch.cat(keys, dim=2)

@@ -1,0 +1,127 @@
+"""Inference-side helpers of the API: reading audio inputs, routing an edit instruction to its task,
+and building speech instructions.
+
+Shapes: S samples, C latent channels, T latent frames.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unisono.audio import load_audio, to_mono, validate_audio
+from unisono.errors import UnisonoError
+
+AudioInput = str | Path | np.ndarray | torch.Tensor
+
+DEFAULT_INSTRUCTIONS = {
+    "se": "Remove the background noise and the echo from this speech.",
+    "sr": "Restore the high frequencies of this recording.",
+}
+
+
+@dataclass
+class SourceCondition:
+    """A source latent (C, T) and the task tag its frames carry (1 transform, 2 reference)."""
+
+    latent: torch.Tensor
+    tag: int
+
+
+def read_audio_input(audio: AudioInput, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and their rate from a path, a numpy array or a tensor."""
+    if isinstance(audio, (str, Path)):
+        samples, rate = load_audio(audio)
+        return to_mono(samples), rate
+    if sample_rate is None:
+        raise UnisonoError("audio given as an array needs its sample_rate (e.g. sample_rate=16000).")
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu().numpy()
+    samples = np.asarray(audio, dtype=np.float32)
+    if samples.ndim == 2 and 1 in samples.shape:
+        samples = samples.reshape(-1)
+    samples = to_mono(samples)
+    validate_audio(samples, sample_rate, name="input audio")
+    return samples, int(sample_rate)
+
+
+# Keyword patterns per edit task, tried in order (speech edits before sound edits).
+_EDIT_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("speech_rewrite", r"\b(change|rewrite) (what|the words)|\bsay(s)? instead\b|\binstead of saying\b"),
+    ("speech_delete", r"\b(remove|delete|cut|erase|mute) (the |all )?(speech|voice|talking|speaker|words)\b"),
+    ("speech_insert", r"\b(add|insert) (a |some )?(voice|speech|speaker|man|woman|person)\b.*\b(say|saying|says)\b"),
+    ("edit_replace", r"\b(replace|swap|substitute|exchange)\b"),
+    ("edit_extract", r"\b(extract|isolate|keep only|separate|pull out)\b|\bonly the\b"),
+    ("edit_restyle", r"\b(play (this|it) on|restyle|as if played|turn (this|it) into|perform (this|it) on|switch the instrument)\b"),
+    ("edit_remove", r"\b(remove|delete|take out|get rid of|erase|eliminate|cut out|mute)\b"),
+    ("edit_add", r"\b(add|insert|put in|include|overlay|mix in)\b"),
+)
+
+EDIT_EXAMPLES = (
+    "Add a dog barking at 2 s",
+    "Remove the siren",
+    "Replace the bell with a whistle",
+    "Extract the piano",
+    "Play this on a violin",
+    "Remove the speech",
+)
+
+
+def edit_task_for(instruction: str) -> str:
+    """The edit task an instruction asks for; a clear error when it names none."""
+    text = instruction.lower()
+    for task, pattern in _EDIT_PATTERNS:
+        if re.search(pattern, text):
+            return task
+    raise UnisonoError(
+        f"cannot tell which edit {instruction!r} asks for; say add / remove / replace / extract / "
+        f"play this on ..., e.g. {'; '.join(repr(e) for e in EDIT_EXAMPLES)}."
+    )
+
+
+_SPEEDS = ("slow", "normal", "fast")
+
+
+def tts_instruction(
+    text: str, *, gender: str | None = None, speed: str | None = None, clone: bool = False,
+    reference_text: str | None = None,
+) -> str:
+    """The instruction of a speech request, in the first template of the task it goes to (the
+    speech tasks train with these exact phrasings, among others).
+
+    Args:
+        text: the words to speak.
+        gender: "female" / "male" / None.
+        speed: "slow" / "normal" / "fast" / None.
+        clone: zero-shot cloning: the instruction carries the reference's transcript followed by
+            the new words (UNISON, F5-TTS).
+        reference_text: the reference recording's transcript (cloning).
+    """
+    from unisono.tasks.speech import (
+        CLONE_TEMPLATES,
+        STYLED_TEMPLATES,
+        TTS_TEMPLATES,
+        fill_instruction,
+        quoted_text,
+        voice_words,
+    )
+
+    words = quoted_text(text)
+    if not words:
+        raise UnisonoError("empty text: give the words to speak.")
+    if gender not in (None, "female", "male"):
+        raise UnisonoError(f"gender {gender!r}: use female or male.")
+    if speed not in (None, *_SPEEDS):
+        raise UnisonoError(f"speed {speed!r}: use one of {', '.join(_SPEEDS)}.")
+    if clone:
+        full = f"{quoted_text(reference_text)} {words}".strip()
+        return fill_instruction(CLONE_TEMPLATES[0], text=full)
+    voice, _ = voice_words(gender)
+    if speed in (None, "normal"):
+        return fill_instruction(TTS_TEMPLATES[0], voice=voice, text=words)
+    style = f"a {speed} {voice.removeprefix('a ')}"
+    return fill_instruction(STYLED_TEMPLATES[0], style=style, text=words)

@@ -1,0 +1,93 @@
+"""The generator's training objective as a module, so DDP / FSDP wrap one forward that returns the
+loss: flow matching on the loss-masked frames, the clip-duration predictor's log-L1, and for
+time-aligned tasks the content durations' log-L1.
+
+Noise and flow times are drawn per example from generators seeded by (seed, step, example index),
+so a batch split across processes or micro-batches draws exactly what one process would.
+
+Shapes: B batch, C latent channels, T frames, P content symbols.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from unisono.flow import FlowMatching
+from unisono.flow.path import FlowExample, interpolate, target_velocity
+from unisono.models.dit import DiT
+from unisono.train.batches import GeneratorBatch
+
+
+def row_generator(seed: int, step: int, row: int, device: torch.device) -> torch.Generator:
+    """A torch generator for one example of one step, independent of batch layout."""
+    state = np.random.SeedSequence([seed, step, 3, row]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator(device=device).manual_seed(int(state) & ((1 << 63) - 1))
+
+
+def flow_example(
+    flow: FlowMatching, latent: torch.Tensor, *, seed: int, step: int, offset: int
+) -> FlowExample:
+    """Noise and logit-normal flow times drawn row by row (see the module docstring)."""
+    noises, times = [], []
+    for row in range(latent.shape[0]):
+        generator = row_generator(seed, step, offset + row, latent.device)
+        noises.append(torch.randn(latent.shape[1:], generator=generator, device=latent.device))
+        normal = torch.randn(1, generator=generator, device=latent.device, dtype=torch.float64)
+        times.append(torch.sigmoid(flow.time_mean + flow.time_std * normal).to(latent.dtype))
+    noise = torch.stack(noises).to(latent.dtype)
+    flow_time = torch.cat(times)
+    return FlowExample(
+        noised=interpolate(latent, noise, flow_time),
+        flow_time=flow_time,
+        target=target_velocity(latent, noise),
+        noise=noise,
+    )
+
+
+class GeneratorObjective(nn.Module):
+    """loss = flow + duration_weight * clip duration + content durations (TA tasks)."""
+
+    def __init__(self, model: DiT, flow: FlowMatching, *, duration_weight: float) -> None:
+        super().__init__()
+        self.model = model
+        self.flow = flow
+        self.duration_weight = duration_weight
+
+    def forward(
+        self, batch: GeneratorBatch, example: FlowExample
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        model = self.model
+        terms: dict[str, torch.Tensor] = {}
+        content = None
+        if batch.content_symbols is not None:
+            symbol_mask = batch.content_symbols > 0
+            content, log_frames, _ = model.encode_content(
+                batch.content_symbols, batch.content_pitch, symbol_mask,
+                total_frames=batch.latent.shape[-1], frames=batch.content_frames,
+            )
+            # FastSpeech2-style log-duration L1 on symbols that last at least one frame.
+            timed = symbol_mask & (batch.content_frames > 0)
+            error = (log_frames - batch.content_frames.clamp(min=1).float().log()).abs()
+            terms["content_duration"] = (error * timed).sum() / timed.sum().clamp(min=1)
+        velocity = model(
+            example.noised,
+            example.flow_time,
+            text_states=batch.text_states,
+            text_mask=batch.text_mask,
+            source_latent=batch.source_latent,
+            task_tag=batch.task_tag,
+            frame_mask=batch.frame_mask,
+            content=content,
+            content_mask=batch.content_mask,
+        )
+        flow_loss = self.flow.loss(velocity.float(), example, batch.loss_mask)
+        predicted = model.duration(batch.text_states[-1], batch.text_mask).float()
+        error = (predicted - batch.durations.clamp(min=0.1).log()).abs()
+        kept = batch.kept.to(error.dtype)
+        duration_loss = (error * kept).sum() / kept.sum().clamp(min=1.0)
+        total = flow_loss + self.duration_weight * duration_loss
+        if "content_duration" in terms:
+            total = total + terms["content_duration"]
+        return total, {"flow": flow_loss, "duration": duration_loss, **terms}

@@ -1,0 +1,101 @@
+"""The API's transformation and speech methods on a tiny random model: lengths, routing, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from unisono.cli import main
+from unisono.errors import UnisonoError
+from unisono.instructions import edit_task_for, tts_instruction
+from unisono.models.dit import DiT, DiTConfig
+from unisono.pipeline import Unisono, write_model_folder
+
+TASKS = ["t2a", "edit_add", "edit_remove", "edit_replace", "edit_extract", "se", "sr", "tts",
+         "tts_clone"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
+                              duration_hidden=16))
+    with torch.no_grad():
+        for param in generator.parameters():
+            param.normal_(0.0, 0.05)
+    folder = tmp_path_factory.mktemp("gen")
+    generator.save_pretrained(folder / "ckpt")
+    return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
+                              text_encoder=None, tasks=TASKS)
+
+
+@pytest.fixture(scope="module")
+def model(model_dir) -> Unisono:
+    return Unisono.from_pretrained(model_dir)
+
+
+def _tone(seconds: float, rate: int) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("instruction", "task"),
+    [("Add a dog barking at 2 s", "edit_add"), ("Remove the siren", "edit_remove"),
+     ("Replace the bell with a whistle", "edit_replace"), ("Extract the piano", "edit_extract"),
+     ("Isolate the drums", "edit_extract"), ("Play this on a violin", "edit_restyle"),
+     ("Remove the speech", "speech_delete"), ("Get rid of the hum", "edit_remove")],
+)
+def test_edit_instructions_route_to_their_task(instruction, task) -> None:
+    assert edit_task_for(instruction) == task
+
+
+def test_unroutable_instruction_and_untrained_task_are_clear_errors(model) -> None:
+    with pytest.raises(UnisonoError, match="cannot tell which edit"):
+        edit_task_for("Make it nicer")
+    with pytest.raises(UnisonoError, match="not trained for 'edit_restyle'"):
+        model.edit(_tone(1.0, 16000), "Play this on a violin", sample_rate=16000)
+    with pytest.raises(UnisonoError, match="needs its sample_rate"):
+        model.enhance(_tone(1.0, 16000))
+
+
+def test_transformations_keep_the_input_length_at_any_rate(model, tmp_path) -> None:
+    edited = model.edit(_tone(1.5, 16000), "Add a bell at 0.5 s", sample_rate=16000, steps=2)
+    assert len(edited.audio) == 24000 and np.isfinite(edited.audio).all()
+    # A 22.05 kHz tensor input comes back at 16 kHz with the same duration.
+    enhanced = model.enhance(torch.from_numpy(_tone(1.0, 22050)), sample_rate=22050, steps=2)
+    assert enhanced.sample_rate == 16000 and len(enhanced.audio) == 16000
+    again = model.enhance(torch.from_numpy(_tone(1.0, 22050)), sample_rate=22050, steps=2)
+    assert np.array_equal(enhanced.audio, again.audio)
+    path = tmp_path / "in.wav"
+    edited.save(path)
+    assert main(["upsample", str(path), "-o", str(tmp_path / "up.wav"), "--model",
+                 str(model.__dict__.get("_folder", "")) or "x", "--steps", "1"]) == 2  # bad model
+
+
+def test_cli_edit_enhance_and_tts(model_dir, tmp_path) -> None:
+    import soundfile as sf
+
+    source = tmp_path / "in.wav"
+    sf.write(source, _tone(1.0, 16000), 16000)
+    for command in (["edit", str(source), "Remove the hum"], ["enhance", str(source)],
+                    ["upsample", str(source)]):
+        out = tmp_path / f"{command[0]}.wav"
+        assert main([*command, "-o", str(out), "--model", str(model_dir), "--steps", "1"]) == 0
+        assert sf.info(out).frames == 16000
+    out = tmp_path / "speech.wav"
+    assert main(["tts", "Hello there", "--gender", "female", "--duration", "0.8", "-o", str(out),
+                 "--model", str(model_dir), "--steps", "1"]) == 0
+    assert sf.info(out).frames == 12800
+
+
+def test_voice_cloning_returns_only_the_continuation(model) -> None:
+    result = model.tts("good morning", voice=_tone(0.6, 16000), voice_sample_rate=16000,
+                       duration=1.0, steps=1)
+    assert len(result.audio) == 16000
+    assert result.prompt == 'Continue in this voice: "good morning"'
+    assert tts_instruction("hi  there", gender="male") == 'A male voice saying: "hi there"'
+    assert tts_instruction("hi", gender="female", speed="fast") == 'A fast female voice says: "hi"'
+    assert tts_instruction("go on", clone=True, reference_text="I said") == (
+        'Continue in this voice: "I said go on"')
+    with pytest.raises(UnisonoError, match="gender"):
+        tts_instruction("hi", gender="robot")

@@ -1,0 +1,91 @@
+"""Under torchrun and under SIGKILL: DDP on CPU (gloo, 2 processes) matches one process with the
+same global batch, and a killed run resumes to the uninterrupted run's exact weights."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from conftest import tiny_train_config
+from safetensors.torch import load_file
+
+from unisono.config import save_config
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_config(manifest, out, tmp_path, name, **run):
+    config = tiny_train_config(manifest, out, **run)
+    config.data.length_mode = "fixed"  # equal frames per row: mean of means = global mean
+    config.data.fixed_seconds = 3.0
+    config.data.latent_cache = str(tmp_path / "latents")
+    path = tmp_path / f"{name}.yaml"
+    save_config(config, path)
+    return path
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
+    env.pop("WORLD_SIZE", None)
+    return env
+
+
+def test_ddp_on_two_cpu_processes_equals_one_process_with_accumulation(world_manifest, tmp_path):
+    single = _write_config(world_manifest, tmp_path / "single", tmp_path, "single",
+                           max_steps=2, grad_accumulation=2)
+    double = _write_config(world_manifest, tmp_path / "ddp", tmp_path, "ddp", max_steps=2)
+    subprocess.run([sys.executable, "-m", "unisono", "train", str(single)], check=True,
+                   env=_env(), capture_output=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+         f"--master_port={_free_port()}", "-m", "unisono", "train", str(double)],
+        env=_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    a = load_file(str(tmp_path / "single" / "final" / "generator" / "model.safetensors"))
+    b = load_file(str(tmp_path / "ddp" / "final" / "generator" / "model.safetensors"))
+    changed = 0
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=1e-5, atol=1e-6, msg=key)
+        changed += int(not torch.equal(a[key], torch.zeros_like(a[key])))
+    assert changed > 10
+    rows_a = (tmp_path / "single" / "metrics.csv").read_text().splitlines()
+    rows_b = (tmp_path / "ddp" / "metrics.csv").read_text().splitlines()
+    assert len(rows_a) == len(rows_b) == 3
+
+
+def test_sigkill_mid_run_then_resume_matches_the_uninterrupted_run(world_manifest, tmp_path):
+    straight = _write_config(world_manifest, tmp_path / "straight", tmp_path, "straight",
+                             max_steps=8, checkpoint_every=2)
+    killed = _write_config(world_manifest, tmp_path / "killed", tmp_path, "killed",
+                           max_steps=8, checkpoint_every=2)
+    subprocess.run([sys.executable, "-m", "unisono", "train", str(straight)], check=True,
+                   env=_env(), capture_output=True, timeout=600)
+    process = subprocess.Popen([sys.executable, "-m", "unisono", "train", str(killed)],
+                               env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = tmp_path / "killed" / "checkpoints" / "step-00000002"
+    deadline = time.time() + 600
+    while not first.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert first.exists() and not (tmp_path / "killed" / "final").exists()
+    subprocess.run([sys.executable, "-m", "unisono", "train", str(killed)], check=True,
+                   env=_env(), capture_output=True, timeout=600)
+    for name in ("model.safetensors", "ema.safetensors"):
+        a = load_file(str(tmp_path / "straight" / "final" / "generator" / name))
+        b = load_file(str(tmp_path / "killed" / "final" / "generator" / name))
+        for key in a:
+            assert torch.equal(a[key], b[key]), (name, key)
+    assert ((tmp_path / "straight" / "metrics.csv").read_text()
+            == (tmp_path / "killed" / "metrics.csv").read_text())
