@@ -99,3 +99,37 @@ def test_voice_cloning_returns_only_the_continuation(model) -> None:
         'Continue in this voice: "I said go on"')
     with pytest.raises(UnisonoError, match="gender"):
         tts_instruction("hi", gender="robot")
+
+
+def test_sing_follows_the_score_length_and_rejects_bad_scores(tmp_path) -> None:
+    import json
+
+    from unisono.tasks.symbols import SYMBOLS
+
+    torch.manual_seed(1)
+    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
+                              duration_hidden=16, content_vocab=len(SYMBOLS)))
+    with torch.no_grad():
+        for param in generator.parameters():
+            param.normal_(0.0, 0.05)
+    generator.save_pretrained(tmp_path / "ckpt")
+    folder = write_model_folder(tmp_path / "m", generator_dir=tmp_path / "ckpt", codec_dir=None,
+                                text_encoder=None, tasks=["svs"])
+    model = Unisono.from_pretrained(folder)
+    score = {"key": "D", "notes": [
+        {"pitch": 62, "onset": 0.1, "offset": 0.6, "lyric": "twin-"},
+        {"pitch": 69, "onset": 0.6, "offset": 1.2, "lyric": "kle"},
+    ]}
+    path = tmp_path / "score.json"
+    path.write_text(json.dumps(score))
+    a = model.sing(path, steps=2, seed=3)
+    b = model.sing(score, steps=2, seed=3)
+    assert np.array_equal(a.audio, b.audio)
+    assert abs(len(a.audio) - 1.2 * 16000) <= 320 + 1
+    assert a.prompt == "A female voice sings in D."
+    with pytest.raises(UnisonoError, match="no notes"):
+        model.sing({"notes": []})
+    with pytest.raises(UnisonoError, match="needs pitch"):
+        model.sing({"notes": [{"pitch": 60}]})
+    out = tmp_path / "sung.wav"
+    assert main(["sing", str(path), "-o", str(out), "--model", str(folder), "--steps", "1"]) == 0

@@ -125,3 +125,60 @@ def tts_instruction(
         return fill_instruction(TTS_TEMPLATES[0], voice=voice, text=words)
     style = f"a {speed} {voice.removeprefix('a ')}"
     return fill_instruction(STYLED_TEMPLATES[0], style=style, text=words)
+
+
+@dataclass
+class Score:
+    """A sung phrase: notes with one lyric syllable each ("twin-", "kle"), an optional key."""
+
+    notes: list  # unisono.world.singing.SungNote
+    key: str | None = None
+
+
+def read_score(score: str | Path | dict) -> Score:
+    """A score from a JSON file or dict: {"key": "D", "notes": [{"pitch": 62, "onset": 0.0,
+    "offset": 0.5, "lyric": "twin-"}, ...]}; non-final syllables of a word end in "-"."""
+    import json
+
+    from unisono.world.singing import SungNote
+
+    if not isinstance(score, dict):
+        path = Path(score)
+        if not path.is_file():
+            raise UnisonoError(f"score {path} not found; give a JSON file with a 'notes' list.")
+        try:
+            score = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise UnisonoError(f"score {path} is not valid JSON: {err}") from err
+    raw = score.get("notes") if isinstance(score, dict) else None
+    if not raw:
+        raise UnisonoError("the score has no notes: give 'notes': [{pitch, onset, offset, lyric}].")
+    notes = []
+    for index, note in enumerate(raw):
+        try:
+            notes.append(SungNote(str(note["lyric"]), int(note["pitch"]), float(note["onset"]),
+                                  float(note["offset"])))
+        except (KeyError, TypeError, ValueError) as err:
+            raise UnisonoError(
+                f"score note {index} needs pitch, onset, offset and lyric: {note!r} ({err})."
+            ) from err
+    return Score(sorted(notes, key=lambda n: n.onset), score.get("key"))
+
+
+def score_phones(score: Score, *, gender: str | None) -> tuple[list[str], list[float], list[int]]:
+    """Phones tiling the phrase from 0 s, their seconds and the MIDI pitch under each.
+
+    The phone timing inside each note follows the world's singer (espeak-ng syllables; consonants
+    keep their length, the vowel fills the note), the timing the svs task trains on.
+    """
+    from unisono.data.manifest import Note
+    from unisono.tasks.singing import phone_pitches
+    from unisono.world.singing import sing
+    from unisono.world.speech import voice_ids
+
+    voices = voice_ids(engine="espeak", gender=gender) if gender else voice_ids(engine="espeak")
+    utterance = sing(score.notes, voices[0], sample_rate=16000)
+    phones = [p.symbol for p in utterance.phonemes]
+    seconds = [p.end - p.start for p in utterance.phonemes]
+    notes = [Note(n.pitch, n.onset, n.offset) for n in score.notes]
+    return phones, seconds, phone_pitches(seconds, notes)

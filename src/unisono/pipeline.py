@@ -33,6 +33,8 @@ from unisono.instructions import (
     SourceCondition,
     edit_task_for,
     read_audio_input,
+    read_score,
+    score_phones,
     tts_instruction,
 )
 from unisono.models.codec import Codec
@@ -40,6 +42,7 @@ from unisono.models.dit import DiT
 from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, get_task
+from unisono.tasks.symbols import symbol_ids
 
 MODEL_INDEX = "unisono.json"
 FORMAT_VERSION = 1
@@ -278,8 +281,10 @@ class Unisono:
     def _sample(
         self, prompts: list[str], seconds: list[float], *, steps: int, cfg: float, solver: str,
         sway: float, seed: int, sources: list[SourceCondition | None] | None = None,
+        phones: tuple[list[str], list[float], list[int]] | None = None,
     ) -> list[torch.Tensor]:
-        """Latents (C, T_i) for a batch; `sources` gives per row a source latent and its tag."""
+        """Latents (C, T_i) for a batch; `sources` gives per row a source latent and its tag;
+        `phones` (one row) the time-aligned content: symbols, seconds and MIDI pitches."""
         frames = [max(1, int(np.ceil(s * self.frame_rate))) for s in seconds]
         total = max(frames)
         batch = len(prompts)
@@ -308,17 +313,62 @@ class Unisono:
             "task_tag": task_tag,
             "instruction": self.generator.instruction_inputs(states, encoding.mask),
         }
-        # Guidance drops the instruction only: the source stays (as in training).
+        if phones is not None:
+            conditions["content"] = self._content(phones, total)
+            conditions["content_mask"] = torch.ones(batch, dtype=torch.bool)
+        # Guidance drops the instruction (and content, as training does); the source stays.
         unconditional = {
             **conditions,
             "text_mask": dropped,
             "instruction": self.generator.instruction_inputs(states, dropped),
         }
+        if phones is not None:
+            unconditional["content_mask"] = torch.zeros(batch, dtype=torch.bool)
         guided = ClassifierFreeGuidance(
             self.generator, conditions=conditions, unconditional=unconditional, scale=cfg
         )
         latent = sample(guided, noise, num_steps=steps, solver=solver, sway=sway)
         return [latent[row, :, :length] for row, length in enumerate(frames)]
+
+    def _content(self, phones: tuple[list[str], list[float], list[int]], total: int) -> torch.Tensor:
+        symbols, seconds, pitches = phones
+        ends = np.minimum(np.round(np.cumsum(seconds) * self.frame_rate).astype(np.int64), total)
+        frames = torch.from_numpy(np.diff(ends, prepend=0))[None]
+        ids = torch.tensor([symbol_ids(symbols)])
+        pitch = torch.tensor([[p + 1 if p > 0 else 0 for p in pitches]])
+        content, _, _ = self.generator.encode_content(
+            ids, pitch, ids > 0, total_frames=total, frames=frames
+        )
+        return content
+
+    @torch.no_grad()
+    def sing(
+        self,
+        score: str | Path | dict,
+        *,
+        gender: str = "female",
+        steps: int | None = None,
+        cfg: float | None = None,
+        seed: int = 0,
+    ) -> GeneratedAudio:
+        """Singing from a score (notes with lyric syllables; see `read_score`)."""
+        self._require_task("svs")
+        from unisono.tasks.singing import SVS_TEMPLATES, key_words
+        from unisono.tasks.speech import fill_instruction, voice_words
+
+        parsed = read_score(score)
+        phones = score_phones(parsed, gender=gender)
+        instruction = fill_instruction(SVS_TEMPLATES[0], voice=voice_words(gender)[0],
+                                       in_key=key_words(parsed.key))
+        recipe = get_task("svs").recipe
+        seconds = float(sum(phones[1]))
+        [latent] = self._sample(
+            [instruction], [seconds], steps=steps or recipe.steps,
+            cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
+            seed=seed, phones=phones,
+        )
+        audio = self.codec.decode_latent(latent, num_samples=int(round(seconds * self.sample_rate)))
+        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
 
     # ----- transformation tasks: the source audio is encoded by the same codec (UNISON) -----
 

@@ -1,4 +1,4 @@
-"""`unisono tts | edit | enhance | upsample`: thin over `Unisono`'s task methods."""
+"""`unisono tts | edit | enhance | upsample | sing`: thin over `Unisono`'s task methods."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def _run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_sing(args: argparse.Namespace) -> int:
+    result = _model(args).sing(args.score, gender=args.gender, **_sampling(args))
+    print(result.save(args.output))
+    return 0
+
+
 def _common(parser: argparse.ArgumentParser, *, cfg_help: str) -> None:
     parser.add_argument("-o", "--output", required=True, help="output wav")
     parser.add_argument("--model", default=None, help="model folder (default: shipped model)")
@@ -71,6 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("--task", default=None, help="force a task (default: read from the instruction)")
     _common(edit, cfg_help="guidance scale (default: task's)")
     edit.set_defaults(func=_run_edit)
+
+    sing = subparsers.add_parser("sing", help="singing from a score JSON (notes + lyrics)")
+    sing.add_argument("score", help='{"key": "D", "notes": [{"pitch", "onset", "offset", "lyric"}]}')
+    sing.add_argument("--gender", choices=["female", "male"], default="female")
+    _common(sing, cfg_help="guidance scale (default: task's)")
+    sing.set_defaults(func=_run_sing)
 
     for name, help_text in (("enhance", "remove noise and echo from speech"),
                             ("upsample", "restore the high band of band-limited audio")):
