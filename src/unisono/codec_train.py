@@ -33,6 +33,7 @@ from unisono.models.codec.losses import (
     generator_hinge_loss,
 )
 from unisono.models.codec.model import EMA_FILE, MODEL_FILE
+from unisono.models.pretrained import read_model_config
 from unisono.training import (
     EMA,
     MetricLogger,
@@ -86,6 +87,8 @@ class CodecRunConfig:
         scale_batches: batches encoded to estimate the latent scale at each checkpoint.
         init_from: a codec folder (e.g. the shipped one) whose weights start a new run (fine-tuning
             or continuing a run whose optimizer state was not kept); ignored when resuming.
+        freeze_encoder: train the decoder only and keep init_from's latent scale, so the latent
+            space (and every generator trained on it) stays valid; needs init_from.
     """
 
     output_dir: str = "runs/codec-tiny"
@@ -98,6 +101,7 @@ class CodecRunConfig:
     threads: int = 0
     scale_batches: int = 4
     init_from: str | None = None
+    freeze_encoder: bool = False
 
 
 @dataclass
@@ -285,6 +289,14 @@ def train_codec(
             else None
         )
     recon_loss = CodecReconstructionLoss(config.loss, sample_rate=config.model.sample_rate)
+    if run.freeze_encoder:
+        if not run.init_from and last is None:
+            raise UnisonoError(
+                "run.freeze_encoder keeps an existing latent space: set run.init_from to the codec "
+                "whose encoder to keep (e.g. src/unisono/assets/codec)."
+            )
+        model.encoder.requires_grad_(False)
+        model.bottleneck.requires_grad_(False)
     optimizer = build_optimizer(model, config.optim)
     scheduler = cosine_schedule(
         optimizer,
@@ -310,6 +322,8 @@ def train_codec(
             model.load_state_dict(start.state_dict())
         except RuntimeError as err:
             raise UnisonoError(f"run.init_from {run.init_from} does not fit model: {err}") from err
+        if run.freeze_encoder:
+            model.config.latent_scale = start.config.latent_scale
         ema = EMA(model, config.optim.ema_decay)
     if last is not None:
         state = load_trainer_state(last)
@@ -327,6 +341,8 @@ def train_codec(
                 "run's model / loss settings, or train into a new run.output_dir."
             ) from err
         step = int(state["step"])
+        if run.freeze_encoder:
+            model.config.latent_scale = read_model_config(last, CodecConfig, what="codec").latent_scale
     save_config(config, run_dir / "train_config.yaml")
     logger = MetricLogger(run_dir, tensorboard=run.tensorboard, resume_step=step)
     guard = NonFiniteGuard(config.optim.max_nonfinite_steps)
@@ -342,7 +358,10 @@ def train_codec(
             with torch.random.fork_rng(devices=[]):
                 ema_model = Codec(config.model)
             ema.copy_to(ema_model)
-            ema_model.config.latent_scale = estimate_latent_scale(ema_model, scale_batches)
+            if run.freeze_encoder:  # the latent space is fixed: keep its scale
+                ema_model.config.latent_scale = model.config.latent_scale
+            else:
+                ema_model.config.latent_scale = estimate_latent_scale(ema_model, scale_batches)
             model.config.latent_scale = ema_model.config.latent_scale
             model.save_pretrained(folder, ema_state=ema.state_dict())
             if discriminator is not None:

@@ -160,3 +160,25 @@ def test_init_from_starts_a_new_run_from_a_codec_folder(sine_manifest, tmp_path)
     with pytest.raises(UnisonoError, match="init_from"):
         train_codec(small_config(sine_manifest, tmp_path / "c", f"run.init_from={first}",
                                  "model.frame.width=24"), show_progress=False)
+
+
+def test_freeze_encoder_keeps_the_latent_space_and_trains_the_decoder(sine_manifest, tmp_path):
+    first = train_codec(small_config(sine_manifest, tmp_path / "a"), show_progress=False)
+    tuned = train_codec(
+        small_config(sine_manifest, tmp_path / "b", f"run.init_from={first}",
+                     "run.freeze_encoder=true", "optim.lr=1e-2"),
+        show_progress=False,
+    )
+    source = Codec.from_pretrained(first)
+    for weights in ("model", "ema"):
+        result = Codec.from_pretrained(tuned, weights=weights)
+        assert result.config.latent_scale == source.config.latent_scale
+        same = [torch.equal(v, result.state_dict()[k]) for k, v in source.state_dict().items()
+                if k.startswith(("encoder.", "bottleneck."))]
+        assert same and all(same)
+    decoder = [k for k in source.state_dict() if k.startswith("decoder.")]
+    moved = Codec.from_pretrained(tuned, weights="model").state_dict()
+    assert any(not torch.equal(source.state_dict()[k], moved[k]) for k in decoder)
+    with pytest.raises(UnisonoError, match="freeze_encoder"):
+        train_codec(small_config(sine_manifest, tmp_path / "c", "run.freeze_encoder=true"),
+                    show_progress=False)

@@ -26,7 +26,8 @@ class EMA:
         for key, value in model.state_dict().items():
             shadow = self.shadow[key]
             if shadow.is_floating_point():
-                shadow.mul_(decay).add_(value.detach(), alpha=1.0 - decay)
+                # lerp leaves a weight that did not move (a frozen part) exactly unchanged.
+                shadow.lerp_(value.detach().to(shadow.dtype), 1.0 - decay)
             else:
                 shadow.copy_(value)
 

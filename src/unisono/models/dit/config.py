@@ -94,7 +94,7 @@ PRESETS: dict[str, DiTConfig] = {
     # ~6M parameters: about 5k steps an hour at batch 8 x 5 s on two CPU cores.
     "tiny": DiTConfig(width=256, depth=6, heads=4, mlp_ratio=3.0),
     # UniFlow-Audio small (~200M).
-    "small": DiTConfig(width=768, depth=16, heads=12, mlp_ratio=4.0, content_dim=768),
+    "small": DiTConfig(width=896, depth=16, heads=14, mlp_ratio=4.0, content_dim=896),
     # UNISON D24: 24 blocks, width 1024, 8 heads.
     "base": DiTConfig(width=1024, depth=24, heads=8, mlp_ratio=4.0, content_dim=1024),
 }
