@@ -33,10 +33,11 @@ def main() -> None:
     parser.add_argument("--cfg", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures here")
+    parser.add_argument("--tagger", default=None, help="tagger folder (default: the shipped one)")
     args = parser.parse_args()
 
     model = Unisono.from_pretrained(args.model)
-    tagger = Tagger.from_pretrained()
+    tagger = Tagger.from_pretrained(args.tagger)
     entries = [e for e in read_manifest(args.manifest) if len(e.events) == 1][: args.n]
     prompts = [e.captions[0] for e in entries]
     classes = [e.events[0].event_class for e in entries]
