@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "unisono.cli.generate",
     "unisono.cli.score",
     "unisono.cli.tasks",
+    "unisono.cli.refmodels",
 )
 
 

@@ -1,0 +1,111 @@
+"""Measure the shipped reference models against the targets of docs/evaluation.md.
+
+- Tagger: top-1 macro F1 (and accuracy, thresholded multi-label macro F1) on the single-event
+  clips of a world test set, on the clean audio and after the codec round trip.
+- Contrastive embedder: text-to-audio retrieval R@1 / R@5 / R@10 among N world test clips, each
+  clip's first manifest caption as its query.
+
+Render the test sets first (once):
+
+    unisono world render --n 1000 --seed 1 --split test --kinds sfx --no-stems --out data/refmodels/sfx_test
+    unisono world render --n 500 --seed 0 --split test --no-stems --out data/refmodels/world_test500
+
+then: python scripts/measure_refmodels.py [--tagger DIR] [--clap DIR] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from unisono.audio import load_audio
+from unisono.data.manifest import read_manifest, resolve_path
+from unisono.models.clap import ContrastiveEmbedder
+from unisono.models.tagger import Tagger
+from unisono.refmodels.evaluate import retrieval_recall, single_event_clips, tagger_scores
+
+
+def _clips(manifest: str, indices: list[int] | None = None) -> tuple[list, list[np.ndarray], int]:
+    entries = read_manifest(manifest)
+    if indices is not None:
+        entries = [entries[i] for i in indices]
+    audio, rates = [], set()
+    for entry in entries:
+        clip, rate = load_audio(resolve_path(entry, manifest))
+        audio.append(clip)
+        rates.add(rate)
+    if len(rates) != 1:
+        raise SystemExit(f"{manifest} mixes sample rates {sorted(rates)}")
+    return entries, audio, rates.pop()
+
+
+def measure_tagger(tagger: Tagger, manifest: str, *, codec_dir: str | None) -> dict[str, dict]:
+    entries = read_manifest(manifest)
+    chosen = single_event_clips(entries)
+    entries, audio, rate = _clips(manifest, chosen)
+    report = {"clean": tagger_scores(tagger.predict(audio, rate), entries)}
+    from unisono.codec_files import load_codec
+
+    codec = load_codec(codec_dir)
+    degraded = [codec.roundtrip(clip, rate) for clip in audio]
+    report["codec"] = tagger_scores(tagger.predict(degraded, rate), entries)
+    return report
+
+
+def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str, *, n: int) -> dict[str, float]:
+    entries, audio, rate = _clips(manifest)
+    if len(entries) < n:
+        raise SystemExit(f"{manifest} has {len(entries)} clips; render at least {n}")
+    entries, audio = entries[:n], audio[:n]
+    audio_embeddings = embedder.embed_audio(audio, rate)
+    text_embeddings = embedder.embed_text([entry.captions[0] for entry in entries])
+    similarity = text_embeddings @ audio_embeddings.T
+    found = retrieval_recall(similarity, ks=(1, 5, 10))
+    kinds = sorted({entry.kind for entry in entries})
+    correct = np.diag(similarity)
+    ranks = (similarity >= correct[:, None]).sum(axis=1) - 1
+    for kind in kinds:  # R@1 of the queries of each kind, still ranked among all n clips
+        rows = [i for i, entry in enumerate(entries) if entry.kind == kind]
+        found[f"R@1/{kind}"] = float(np.mean(ranks[rows] < 1))
+    found["clips"] = float(n)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tagger", default=None, help="tagger folder (default: shipped)")
+    parser.add_argument("--clap", default=None, help="embedder folder (default: shipped)")
+    parser.add_argument("--codec", default=None, help="codec folder for the round trip (default: shipped)")
+    parser.add_argument("--sfx-test", default="data/refmodels/sfx_test/manifest.jsonl")
+    parser.add_argument("--retrieval-test", default="data/refmodels/world_test500/manifest.jsonl")
+    parser.add_argument("--n", type=int, default=500, help="clips in the retrieval pool")
+    parser.add_argument("--skip", choices=("tagger", "clap"), action="append", default=[])
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    report: dict[str, object] = {}
+    if "tagger" not in args.skip:
+        start = time.time()
+        report["tagger"] = measure_tagger(Tagger.from_pretrained(args.tagger), args.sfx_test,
+                                          codec_dir=args.codec)
+        print(f"tagger on single-event clips of {args.sfx_test} ({time.time() - start:.0f} s):")
+        for version, scores in report["tagger"].items():
+            print(f"  {version:5s} " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+    if "clap" not in args.skip:
+        start = time.time()
+        report["clap"] = measure_retrieval(ContrastiveEmbedder.from_pretrained(args.clap),
+                                           args.retrieval_test, n=args.n)
+        print(f"text-to-audio retrieval among {args.n} clips of {args.retrieval_test} "
+              f"({time.time() - start:.0f} s):")
+        print("  " + "  ".join(f"{k} {v:.3f}" for k, v in report["clap"].items()))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
