@@ -14,6 +14,7 @@ from unisono.models.clap import (
     ContrastiveEmbedder,
     default_clap_dir,
     pool_text_states,
+    prompt_length_features,
     rhythm_features,
 )
 from unisono.models.refnet import BackboneConfig
@@ -87,6 +88,14 @@ def test_rhythm_features_find_the_repetition_period() -> None:
     torch.testing.assert_close(rhythm[1], alone[0], atol=1e-5, rtol=0)
     flat = rhythm_features(torch.zeros(1, 4, 50), torch.tensor([50]), 10)
     assert torch.all(flat == 0)
+
+
+def test_prompt_length_features_count_tokens_and_quoted_words() -> None:
+    features = prompt_length_features('The words "Let us go to the swamp." spoken by a man', 14)
+    torch.testing.assert_close(features, torch.tensor([math.log(14), math.log(7)]))
+    curly = prompt_length_features("A woman sings in F: \u201cdon't look back\u201d", 11)
+    torch.testing.assert_close(curly[1], torch.tensor(math.log(4)))
+    assert prompt_length_features("rain on a tin roof", 6)[1] == 0
 
 
 def test_text_pooling_is_the_masked_mean_of_the_chosen_layer() -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib.resources
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,9 +72,9 @@ class ContrastiveConfig:
         temporal_layers: masked 1-D convolutions (kernel 3, residual) over the CNN's frames.
         rhythm_lags: lags (mel frames) of the spectral-flux autocorrelation fed to the audio
             projection; 0 for none.
-        length_features: append log(1 + seconds) to the pooled audio and log(tokens) to the pooled
-            text before the projections, so duration and caption length can meet (a sentence's
-            word count and its spoken duration go together).
+        length_features: append log(1 + seconds) to the pooled audio, and log(tokens) and
+            log(1 + words in quotes) to the pooled text, before the projections: a quoted sentence's
+            word count and its spoken (or sung) duration go together.
         embed_dim: E, width of the joint space.
         audio_hidden: hidden width of the audio projection MLP.
         text_encoder: folder of a Hugging Face encoder; null for the shipped all-MiniLM-L6-v2.
@@ -122,6 +123,12 @@ def pool_text_states(hidden_states: Sequence[torch.Tensor], mask: torch.Tensor, 
     return (states * weights).sum(1) / weights.sum(1).clamp_min(1.0)
 
 
+def prompt_length_features(prompt: str, tokens: int) -> torch.Tensor:
+    """(2,) [log(tokens), log(1 + words inside double quotes)] of a prompt."""
+    quoted = " ".join(re.findall(r'["\u201c]([^"\u201d]*)["\u201d]', prompt))
+    return torch.tensor([math.log(max(tokens, 1)), math.log1p(len(re.findall(r"[\w']+", quoted)))])
+
+
 def rhythm_features(mel: torch.Tensor, lengths: torch.Tensor, lags: int) -> torch.Tensor:
     """(B, M, T) log-mel, (B,) lengths -> (B, lags) autocorrelation of the spectral flux at lags
     1..lags, normalised by lag 0 (zero for a flat clip). Padding does not enter."""
@@ -160,14 +167,15 @@ class ContrastiveEmbedder(nn.Module):
             nn.GELU(),
             nn.Linear(config.audio_hidden, config.embed_dim))
         self.text_projection = nn.Sequential(
-            nn.Linear(config.text_width + int(config.length_features), config.text_hidden), nn.GELU(),
+            nn.Linear(config.text_width + 2 * int(config.length_features), config.text_hidden),
+            nn.GELU(),
             nn.Linear(config.text_hidden, config.embed_dim))
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.init_temperature)))
         self.register_buffer("duration_frequencies",
                              torch.tensor(config.duration_frequencies, dtype=torch.float32))
         if config.duration_frequencies:
             self.duration_head = nn.Sequential(
-                nn.Linear(config.text_width + int(config.length_features), 128), nn.GELU(),
+                nn.Linear(config.text_width + 2 * int(config.length_features), 128), nn.GELU(),
                 nn.Linear(128, 1))
             self.duration_mix = nn.Parameter(torch.tensor(float(config.init_duration_mix)))
         self._text_encoder = None  # loaded on first use; frozen and never in the state dict
@@ -232,7 +240,7 @@ class ContrastiveEmbedder(nn.Module):
     @torch.no_grad()
     def text_features(self, prompts: str | Sequence[str]) -> torch.Tensor:
         """(B, W) pooled frozen-encoder states of prompts (what the text projection reads), with
-        log(token count) appended as column W + 1 when `config.length_features`."""
+        `prompt_length_features` appended (W + 2 columns) when `config.length_features`."""
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         if not prompts or not all(isinstance(p, str) and p.strip() for p in prompts):
             raise UnisonoError("prompts must be a non-empty list of non-empty strings")
@@ -241,8 +249,8 @@ class ContrastiveEmbedder(nn.Module):
             encoding = self.text_encoder.encode(prompt)
             states = pool_text_states(encoding.hidden_states, encoding.mask, self.config.text_layer)
             if self.config.length_features:
-                tokens = encoding.mask.sum(dim=1, keepdim=True).to(states.dtype)
-                states = torch.cat([states, torch.log(tokens)], dim=1)
+                tokens = int(encoding.mask.sum())
+                states = torch.cat([states, prompt_length_features(prompt, tokens)[None]], dim=1)
             pooled.append(states)
         return torch.cat(pooled).float()
 

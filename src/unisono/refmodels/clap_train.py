@@ -6,8 +6,8 @@ and two small MLPs. Loss: symmetric InfoNCE (CLIP) whose targets treat clips tha
 caption text in a batch as matches of each other (recorded clips of one label share a caption).
 The audio tower can start from a trained tagger's CNN (`init_audio_from`), and its first
 `frozen_stages` stages (stem included) can stay frozen.
-With a duration kernel (see `unisono.models.clap`), the prompt's predicted log duration is also
-regressed on the clip's (`duration_weight`).
+With a duration kernel (see `unisono.models.clap`), the log duration predicted from each of a
+clip's captions is also regressed on the clip's (`duration_weight`).
 Validation: text-to-audio R@1 / R@10 among the validation clips, first caption as the query.
 
 Shapes: B batch, W text width, E joint width.
@@ -42,6 +42,8 @@ from unisono.refmodels.data import (
 from unisono.refmodels.evaluate import retrieval_recall
 from unisono.refmodels.loop import RefRunConfig, run_training
 from unisono.training import OptimConfig
+
+TEXT_FEATURES_VERSION = 2  # bump when ContrastiveEmbedder.text_features changes (cache key)
 
 
 @dataclass
@@ -81,8 +83,8 @@ def text_feature_table(model: ContrastiveEmbedder, captions: list[str], cache_di
                        progress: bool = True) -> dict[str, np.ndarray]:
     """Pooled frozen-encoder states (W,) of each distinct caption, cached on disk."""
     distinct = sorted(set(captions))
-    key = hashlib.sha1(json.dumps([model.config.text_encoder, model.config.text_layer, distinct])
-                       .encode()).hexdigest()[:12]
+    settings = [model.config.text_encoder, model.config.text_layer, model.config.length_features]
+    key = hashlib.sha1(json.dumps([TEXT_FEATURES_VERSION, settings, distinct]).encode()).hexdigest()[:12]
     path = Path(cache_dir) / f"text-{key}.npy"
     if not path.is_file():
         from tqdm import tqdm
@@ -151,7 +153,8 @@ def train_clap(config: TrainClapConfig, *, resume: bool = True, show_progress: b
     captions += [c for cache in val_caches for options in clip_captions(cache) for c in options]
     cache_lengths = [cache.lengths() for cache in caches]
     lengths = np.array([cache_lengths[c][i] for c, i in refs])
-    plan = BatchPlan(lengths, config.data.batch_size, config.run.seed)
+    plan = BatchPlan(lengths, config.data.batch_size, config.run.seed,
+                     group=config.data.bucket_batches)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.run.seed)
@@ -175,7 +178,8 @@ def train_clap(config: TrainClapConfig, *, resume: bool = True, show_progress: b
         for module in frozen:  # frozen layers keep their batch-norm statistics too
             module.eval()
         mels, chosen = [], []
-        for k, row in enumerate(plan.batch(step)):
+        rows = plan.batch(step)
+        for k, row in enumerate(rows):
             c, i = refs[row]
             rng = np.random.default_rng([config.run.seed, step, k])
             codec_mel = caches[c].mel(i, codec=True) if caches[c].codec is not None else None
@@ -190,8 +194,13 @@ def train_clap(config: TrainClapConfig, *, resume: bool = True, show_progress: b
                  "temperature": float(1.0 / net.logit_scale.detach().exp())}
         loss = infonce
         if config.model.duration_frequencies and config.duration_weight > 0:
-            seconds = batch_lengths.float() / config.model.mel.frames_per_second
-            duration = F.mse_loss(net.text_log_duration(features), torch.log(seconds))
+            # every caption of the batch's clips: the text-only head is cheap, and more samples
+            # per step let it learn in as many steps as the towers
+            log_seconds = torch.log(batch_lengths.float() / config.model.mel.frames_per_second)
+            options = [per_clip[row] for row in rows]
+            every = torch.from_numpy(np.stack([table[c] for o in options for c in o]))
+            target = torch.repeat_interleave(log_seconds, torch.tensor([len(o) for o in options]))
+            duration = F.mse_loss(net.text_log_duration(every), target)
             loss = loss + config.duration_weight * duration
             terms.update(duration=float(duration.detach()),
                          duration_share=float(torch.sigmoid(net.duration_mix.detach())))

@@ -62,6 +62,9 @@ class RefDataConfig:
         codec: codec folder for the round-trip copies (null: the shipped codec).
         max_seconds: clips are cut to their first `max_seconds`.
         batch_size: clips per step.
+        bucket_batches: this many batches' worth of clips are sorted by length together (less
+            padding); 1 draws every batch at random (contrastive training needs clips of
+            different lengths in a batch, or duration cannot tell them apart).
         render_workers: worker processes for rendering missing world sets.
     """
 
@@ -75,6 +78,7 @@ class RefDataConfig:
     codec: str | None = None
     max_seconds: float = 10.0
     batch_size: int = 16
+    bucket_batches: int = 32
     render_workers: int = 1
 
 

@@ -153,7 +153,8 @@ def train_tagger(config: TrainTaggerConfig, *, resume: bool = True, show_progres
                         for c, i in refs], config.model)
     cache_lengths = [cache.lengths() for cache in caches]
     lengths = np.array([cache_lengths[c][i] for c, i in refs])
-    plan = BatchPlan(lengths, config.data.batch_size, config.run.seed)
+    plan = BatchPlan(lengths, config.data.batch_size, config.run.seed,
+                     group=config.data.bucket_batches)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.run.seed)
