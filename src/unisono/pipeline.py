@@ -27,6 +27,7 @@ from unisono.audio import save_audio
 from unisono.codec_files import default_codec_dir
 from unisono.errors import UnisonoError
 from unisono.flow import ClassifierFreeGuidance, sample
+from unisono.flow.text_diffusion import sample_tokens
 from unisono.instructions import (
     DEFAULT_INSTRUCTIONS,
     AudioInput,
@@ -478,6 +479,82 @@ class Unisono:
         )
         audio = self.codec.decode_latent(latent[:, reference_frames:])
         return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
+
+
+    # ----- understanding: text answers from the caption stream (UAT masked diffusion) -----
+
+    @torch.no_grad()
+    def caption(
+        self,
+        audio: AudioInput | list[AudioInput],
+        *,
+        sample_rate: int | None = None,
+        steps: int | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
+    ) -> str | list[str]:
+        """Describe audio in a sentence.
+
+        Args:
+            audio: a path, numpy array (with `sample_rate`) or tensor; a list gives a list.
+            sample_rate: the rate of array inputs.
+            steps: unmasking steps K' in 1..caption length (default: the task's recipe);
+                1 is the greedy one-step mode.
+            temperature: 0 commits the most likely token; > 0 samples (seeded).
+            seed: input i uses seed + i.
+        """
+        self._require_task("caption")
+        from unisono.tasks.understanding import CAPTION_TEMPLATES
+
+        return self._answer(audio, CAPTION_TEMPLATES[0], task="caption", sample_rate=sample_rate,
+                            steps=steps, temperature=temperature, seed=seed)
+
+    @torch.no_grad()
+    def ask(
+        self,
+        audio: AudioInput | list[AudioInput],
+        question: str,
+        *,
+        sample_rate: int | None = None,
+        steps: int | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
+    ) -> str | list[str]:
+        """Answer a question about audio ("How many times does the bell ring?", "Is the speaker
+        male or female?", "What instrument plays?"). Arguments as for `caption`."""
+        self._require_task("question")
+        if not question.strip():
+            raise UnisonoError("empty question: ask something about the audio.")
+        return self._answer(audio, question, task="question", sample_rate=sample_rate,
+                            steps=steps, temperature=temperature, seed=seed)
+
+    def _answer(
+        self, audio: AudioInput | list[AudioInput], request: str, *, task: str,
+        sample_rate: int | None, steps: int | None, temperature: float, seed: int,
+    ) -> str | list[str]:
+        config = self.generator.config
+        steps = steps or min(get_task(task).recipe.steps, config.caption_length)
+        encoding = self.text_encoder.encode([request])
+        states = tuple(encoding.hidden_states)
+        instruction = self.generator.instruction_inputs(states, encoding.mask)
+        answers = []
+        inputs = audio if isinstance(audio, list) else [audio]
+        for index, item in enumerate(inputs):
+            latent = self._encode_input(item, sample_rate)[0].unsqueeze(0)
+
+            def logits(tokens: torch.Tensor, latent: torch.Tensor = latent) -> torch.Tensor:
+                return self.generator.caption_logits(
+                    latent, tokens, text_states=states, text_mask=encoding.mask,
+                    instruction=instruction,
+                )
+
+            ids = sample_tokens(
+                logits, batch=1, length=config.caption_length, steps=steps,
+                mask_token=config.caption_mask_token, temperature=temperature,
+                generator=torch.Generator().manual_seed(seed + index),
+            )
+            answers.append(self.text_encoder.caption_text(ids)[0])
+        return answers if isinstance(audio, list) else answers[0]
 
 
 def trim_trailing_silence(

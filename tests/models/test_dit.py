@@ -96,16 +96,18 @@ def test_each_block_reads_only_its_encoder_layer() -> None:
         assert (not torch.allclose(out, base)) == used, index
 
 
-def test_padding_frames_do_not_change_real_frames() -> None:
-    model = randomise(DiT(tiny_config()))
-    noised, flow_time, states, mask = inputs(batch=1, frames=T)
+@pytest.mark.parametrize(("patch", "frames"), [(1, T), (2, T - 1), (3, T - 1)])
+def test_padding_frames_do_not_change_real_frames(patch, frames) -> None:
+    model = randomise(DiT(tiny_config(patch_size=patch)))
+    noised, flow_time, states, mask = inputs(batch=1, frames=frames)
     alone = model(noised, flow_time, text_states=states, text_mask=mask)
+    assert alone.shape == (1, C, frames)
     padded_latent = torch.cat([noised, 50 * torch.randn(1, C, 7)], dim=2)
-    frame_mask = torch.zeros(1, T + 7, dtype=torch.bool)
-    frame_mask[:, :T] = True
+    frame_mask = torch.zeros(1, frames + 7, dtype=torch.bool)
+    frame_mask[:, :frames] = True
     padded = model(padded_latent, flow_time, text_states=states, text_mask=mask,
                    frame_mask=frame_mask)
-    torch.testing.assert_close(padded[..., :T], alone, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(padded[..., :frames], alone, rtol=1e-5, atol=1e-5)
     # Padded instruction tokens are ignored too.
     long_states = tuple(torch.cat([s, 9 * torch.randn(1, 3, DT)], dim=1) for s in states)
     long_mask = torch.cat([mask, torch.zeros(1, 3, dtype=torch.bool)], dim=1)
@@ -160,12 +162,38 @@ def test_save_load_round_trip_is_exact(tmp_path) -> None:
     assert loaded.config == model.config
 
 
+def test_patchify_is_inverted_and_frames_map_to_their_patch() -> None:
+    from unisono.models.dit.layers import patch_mask, patchify, unpatchify
+
+    frames = torch.arange(2 * 3 * 7, dtype=torch.float32).view(2, 3, 7)
+    patches = patchify(frames, 2)
+    assert patches.shape == (2, 6, 4)
+    # Channel x of frame j in patch q sits at row x * p + j, column q.
+    assert patches[1, 2 * 2 + 1, 2] == frames[1, 2, 5]
+    assert torch.equal(patches[:, :, 3].view(2, 3, 2)[..., 1], torch.zeros(2, 3))  # zero pad
+    assert torch.equal(unpatchify(patches.transpose(1, 2), 2, 7), frames)
+    mask = torch.tensor([[True] * 5 + [False] * 2])
+    assert patch_mask(mask, 2).tolist() == [[True, True, True, False]]
+
+
+def test_a_fresh_patched_model_ignores_source_and_tag() -> None:
+    model = DiT(tiny_config(patch_size=2))
+    with torch.no_grad():
+        model.head.weight.normal_(0.0, 0.2)  # a non-zero output so the comparison means something
+    noised, flow_time, states, mask = inputs()
+    plain = model(noised, flow_time, text_states=states, text_mask=mask)
+    sourced = model(noised, flow_time, text_states=states, text_mask=mask,
+                    source_latent=torch.randn(B, C, T), task_tag=torch.ones(B, T))
+    assert plain.abs().sum() > 0
+    torch.testing.assert_close(plain, sourced)
+
+
 def test_old_folder_loads_into_a_captioning_config(tmp_path) -> None:
     model = randomise(DiT(tiny_config()))
     model.save_pretrained(tmp_path / "old")
     config_file = tmp_path / "old" / "config.json"
     text = config_file.read_text().replace('"caption_stream": false', '"caption_stream": true')
-    config_file.write_text(text.replace('"caption_vocab": 0', '"caption_vocab": 100'))
+    config_file.write_text(text.replace('"caption_vocab": 0', '"caption_vocab": 200'))
     loaded = DiT.from_pretrained(tmp_path / "old")
     assert loaded.config.caption_stream
     assert torch.equal(loaded.head.weight, model.head.weight)

@@ -223,6 +223,48 @@ class TextEncoder:
         """Forget every cached prompt encoding."""
         self._cache.clear()
 
+    def caption_token_ids(self) -> dict[str, int]:
+        """The tokenizer's ids that caption generation uses: vocabulary size, mask, end, pad."""
+        tokenizer = self.tokenizer
+        ids = {
+            "caption_vocab": len(tokenizer),
+            "caption_mask_token": tokenizer.mask_token_id,
+            "caption_end_token": tokenizer.sep_token_id,
+            "caption_pad_token": tokenizer.pad_token_id,
+        }
+        if any(value is None for value in ids.values()):
+            raise UnisonoError(
+                f"the text encoder's tokenizer lacks a mask, separator or pad token ({ids}); "
+                "captioning needs all three (BERT-style tokenizers have them)."
+            )
+        return ids
+
+    def caption_ids(self, texts: Sequence[str], length: int) -> torch.Tensor:
+        """Captions -> token ids (B, K): the text's tokens, the end token, then padding; a text
+        longer than K - 1 tokens is cut (and keeps no end token)."""
+        ids = self.caption_token_ids()
+        rows = torch.full((len(texts), length), ids["caption_pad_token"], dtype=torch.long)
+        for row, text in enumerate(texts):
+            tokens = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            tokens = (list(tokens) + [ids["caption_end_token"]])[:length]
+            rows[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        return rows
+
+    def caption_text(self, ids: torch.Tensor) -> list[str]:
+        """Token ids (B, K) -> texts, each cut at its first end or pad token."""
+        special = self.caption_token_ids()
+        stops = {special["caption_end_token"], special["caption_pad_token"]}
+        texts = []
+        for row in ids.tolist():
+            kept = []
+            for token in row:
+                if token in stops:
+                    break
+                if token != special["caption_mask_token"]:
+                    kept.append(token)
+            texts.append(self.tokenizer.decode(kept, skip_special_tokens=True).strip())
+        return texts
+
     def encode(self, prompts: str | Sequence[str]) -> TextEncoding:
         """Encode prompts into every layer's hidden states.
 

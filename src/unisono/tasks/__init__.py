@@ -6,6 +6,7 @@ from unisono.tasks import (
     restoration,  # noqa: F401  (registers se, sr)
     singing,  # noqa: F401  (registers svs)
     speech,  # noqa: F401  (tts, tts_aligned, tts_clone(_masked), tts_styled, t2as, speech_*)
+    understanding,  # noqa: F401  (caption, question)
 )
 from unisono.tasks.base import (
     TAG_GENERATE,

@@ -53,6 +53,8 @@ class TaskExample:
         phones: time-aligned content of TA tasks: phone symbols in order (aligned TTS, singing).
         phone_seconds: each phone's duration in seconds (they tile the target from its start).
         phone_pitch: each phone's MIDI pitch (singing); None for speech.
+        answer: the text an understanding task predicts (a caption or an answer); its audio is
+            the target, given clean.
     """
 
     task: str
@@ -66,6 +68,7 @@ class TaskExample:
     phones: list[str] | None = None
     phone_seconds: list[float] | None = None
     phone_pitch: list[int] | None = None
+    answer: str | None = None
 
 
 Builder = Callable[["ClipPool", np.random.Generator], TaskExample]

@@ -43,6 +43,8 @@ class GeneratorBatch:
         content_pitch: pitch ids (B, P): 0 none, MIDI p -> p + 1.
         content_frames: ground-truth frames per symbol (B, P).
         content_mask: True where a row's content is kept (B,) (dropped with the instruction).
+        caption_tokens: the answer of an understanding batch (B, K) (end token, then padding),
+            or None for audio tasks.
     """
 
     task: str
@@ -59,6 +61,7 @@ class GeneratorBatch:
     content_pitch: torch.Tensor | None = None
     content_frames: torch.Tensor | None = None
     content_mask: torch.Tensor | None = None
+    caption_tokens: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> GeneratorBatch:
         """The batch with every tensor on `device`."""
@@ -139,8 +142,10 @@ class BatchAssembler:
         codec: Codec,
         text_encoder: TextEncoder,
         cache: LatentCache,
+        caption_length: int = 48,
     ) -> None:
         self.config = config
+        self.caption_length = caption_length
         self.codec = codec
         self.text_encoder = text_encoder
         self.cache = cache
@@ -212,6 +217,12 @@ class BatchAssembler:
                 loss_mask[row, :reference] = False
         encoding = self.text_encoder.encode([e.instruction for e in examples])
         kept = torch.tensor([rng.random() >= self.config.instruction_dropout for rng in rngs])
+        answers = None
+        if examples[0].answer is not None:
+            # The request (a question) is never dropped: understanding needs no guidance.
+            kept[:] = True
+            answers = self.text_encoder.caption_ids([e.answer or "" for e in examples],
+                                                    self.caption_length)
         text_mask = encoding.mask & kept.unsqueeze(1)
         durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)
         content = self._content(examples, frames, kept) if examples[0].phones is not None else {}
@@ -226,6 +237,7 @@ class BatchAssembler:
             text_mask=text_mask,
             durations=durations,
             kept=kept,
+            caption_tokens=answers,
             **content,
         )
 

@@ -1,14 +1,18 @@
 """The generator's training objective as a module, so DDP / FSDP wrap one forward that returns the
 loss: flow matching on the loss-masked frames, the clip-duration predictor's log-L1, and for
-time-aligned tasks the content durations' log-L1.
+time-aligned tasks the content durations' log-L1; for understanding batches (caption, question)
+the masked-diffusion loss of the caption tokens with the audio clean (UAT).
 
-Noise and flow times are drawn per example from generators seeded by (seed, step, example index),
-so a batch split across processes or micro-batches draws exactly what one process would.
+Noise, flow times and caption masks are drawn per example from generators seeded by
+(seed, step, example index), so a batch split across processes or micro-batches draws exactly
+what one process would.
 
-Shapes: B batch, C latent channels, T frames, P content symbols.
+Shapes: B batch, C latent channels, T frames, P content symbols, K caption tokens.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -16,6 +20,7 @@ from torch import nn
 
 from unisono.flow import FlowMatching
 from unisono.flow.path import FlowExample, interpolate, target_velocity
+from unisono.flow.text_diffusion import mask_tokens, masked_diffusion_loss
 from unisono.models.dit import DiT
 from unisono.train.batches import GeneratorBatch
 
@@ -46,6 +51,31 @@ def flow_example(
     )
 
 
+@dataclass
+class CaptionExample:
+    """The masked caption of an understanding batch: masked ids (B, K), which positions were
+    masked (B, K) and each row's masking rate t (B,)."""
+
+    tokens: torch.Tensor
+    masked: torch.Tensor
+    rate: torch.Tensor
+
+
+def caption_example(
+    tokens: torch.Tensor, *, mask_token: int, seed: int, step: int, offset: int
+) -> CaptionExample:
+    """Rates t ~ U(0, 1) and masks drawn row by row (stream 4 of the row's generator)."""
+    generators, rates = [], []
+    for row in range(tokens.shape[0]):
+        state = np.random.SeedSequence([seed, step, 4, offset + row]).generate_state(1, np.uint64)[0]
+        generator = torch.Generator(device=tokens.device).manual_seed(int(state) & ((1 << 63) - 1))
+        rates.append(torch.rand(1, generator=generator, device=tokens.device))
+        generators.append(generator)
+    rate = torch.cat(rates)
+    masked_tokens, masked = mask_tokens(tokens, rate, mask_token=mask_token, generators=generators)
+    return CaptionExample(masked_tokens, masked, rate)
+
+
 class GeneratorObjective(nn.Module):
     """loss = flow + duration_weight * clip duration + content durations (TA tasks)."""
 
@@ -56,9 +86,18 @@ class GeneratorObjective(nn.Module):
         self.duration_weight = duration_weight
 
     def forward(
-        self, batch: GeneratorBatch, example: FlowExample
+        self, batch: GeneratorBatch, example: FlowExample | CaptionExample
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         model = self.model
+        if isinstance(example, CaptionExample):
+            if batch.caption_tokens is None:
+                raise ValueError("a caption example needs a batch with caption tokens")
+            logits = model.caption_logits(
+                batch.latent, example.tokens, text_states=batch.text_states,
+                text_mask=batch.text_mask, frame_mask=batch.frame_mask,
+            )
+            loss = masked_diffusion_loss(logits, batch.caption_tokens, example.masked, example.rate)
+            return loss, {"caption": loss}
         terms: dict[str, torch.Tensor] = {}
         content = None
         if batch.content_symbols is not None:

@@ -20,7 +20,8 @@ from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
 from unisono.models.dit import DiT
-from unisono.models.pretrained import EMA_FILE, save_model_folder
+from unisono.models.dit.model import later_parts
+from unisono.models.pretrained import EMA_FILE, load_model_weights, save_model_folder
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import ClipPool, get_task
 from unisono.tasks.symbols import SYMBOLS
@@ -35,7 +36,7 @@ from unisono.train.distributed import (
     wrap_model,
 )
 from unisono.train.latents import LatentCache
-from unisono.train.objective import GeneratorObjective, flow_example
+from unisono.train.objective import GeneratorObjective, caption_example, flow_example
 from unisono.training import (
     EMA,
     MetricLogger,
@@ -133,6 +134,20 @@ def train_generator(
             f"tasks {', '.join(phone_tasks)} carry phones: set model.content_vocab={len(SYMBOLS)} "
             "(the content symbol table) so the generator has a content encoder."
         )
+    understanding = [
+        n for n, w in config.tasks.items() if w > 0 and get_task(n).family == "understanding"
+    ]
+    if understanding and not config.model.caption_stream:
+        raise UnisonoError(
+            f"tasks {', '.join(understanding)} answer in text: set model.caption_stream=true."
+        )
+    if config.model.caption_stream:
+        for name, value in text_encoder.caption_token_ids().items():
+            if getattr(config.model, name) != value:
+                raise UnisonoError(
+                    f"model.{name} is {getattr(config.model, name)} but the text encoder's "
+                    f"tokenizer has {value}; set model.{name}={value}."
+                )
     pool, pairs = load_pool(config)
     pool.sample_rate = codec.sample_rate
     sampler = ExampleSampler(
@@ -145,7 +160,8 @@ def train_generator(
     if not info.is_main:
         cache.build(cached_clips(config, pool, pairs), show_progress=False)
     assembler = BatchAssembler(
-        config=config.data, codec=codec, text_encoder=text_encoder, cache=cache
+        config=config.data, codec=codec, text_encoder=text_encoder, cache=cache,
+        caption_length=config.model.caption_length,
     )
     flow = FlowMatching(time_mean=config.flow.time_mean, time_std=config.flow.time_std)
 
@@ -153,7 +169,9 @@ def train_generator(
         torch.manual_seed(run.seed)
         model = DiT(config.model)
     if last is None and run.init_from:
-        model.load_state_dict(DiT.from_pretrained(run.init_from).state_dict())
+        # A folder from before a later capability (captioning, content) leaves those parts fresh.
+        load_model_weights(model, run.init_from, weights="auto", what="generator",
+                           allow_missing=later_parts(model))
     step = 0
     state = None
     if last is not None:
@@ -235,7 +253,11 @@ def train_generator(
                 sampler.examples(step, per_process, offset=offset),
                 step=step, seed=run.seed, offset=offset,
             ).to(info.device)
-            example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset)
+            if batch.caption_tokens is not None:
+                example = caption_example(batch.caption_tokens, seed=run.seed, step=step,
+                                          offset=offset, mask_token=config.model.caption_mask_token)
+            else:
+                example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset)
             last_micro = micro == run.grad_accumulation - 1
             # DDP averages gradients once per step, after the last micro-batch.
             accumulate_only = info.distributed and run.strategy == "ddp" and not last_micro
@@ -260,7 +282,8 @@ def train_generator(
         if step % EMA_EVERY == 0:
             ema.update(model, step // EMA_EVERY)
         if step % run.log_every == 0 or step == run.max_steps:
-            row = {"content_duration": float("nan")}  # TA batches only; a column from row one
+            # Terms of some batches only (TA content, captions): a column from row one.
+            row = {"content_duration": float("nan"), "caption": float("nan")}
             row.update({name: average(value, info) for name, value in totals.items()})
             # Every task has a column from the first row on (the CSV's columns are fixed then).
             row.update({f"flow/{name}": float("nan") for name in sampler.names})

@@ -29,11 +29,16 @@ class DiTConfig:
         content_dim: width of the time-aligned content features (phonemes, notes) per frame.
         content_vocab: symbols of the content encoder (phonemes + specials); 0 builds none.
         content_layers: convolution layers of the content encoder.
-        embed_kernel: kernel (frames) of the Conv-MLP input embedder.
+        patch_size: p, latent frames per audio token (DiT's patchify along time): p = 2 halves
+            the tokens and so the cost per second of audio.
+        embed_kernel: kernel (tokens) of the Conv-MLP input embedder.
         rope_base: base of the rotary position frequencies on audio tokens.
         caption_stream: build the persistent caption-token stream in every block (captioning).
-        caption_vocab: vocabulary of caption tokens (the text encoder's tokenizer) + [MASK].
-        caption_length: maximum caption tokens.
+        caption_vocab: vocabulary of caption tokens: the text encoder's tokenizer.
+        caption_length: K, caption tokens per answer (the end token and padding included).
+        caption_mask_token: the tokenizer's [MASK] id (masked diffusion's absorbing state).
+        caption_end_token: the id that ends a caption (the tokenizer's [SEP]).
+        caption_pad_token: the id that fills a caption after its end (the tokenizer's [PAD]).
         duration_hidden: hidden width of the clip-duration predictor.
         max_duration: longest clip (seconds) the duration predictor may return.
     """
@@ -49,11 +54,15 @@ class DiTConfig:
     content_dim: int = 256
     content_vocab: int = 0
     content_layers: int = 3
+    patch_size: int = 1
     embed_kernel: int = 3
     rope_base: float = 10000.0
     caption_stream: bool = False
     caption_vocab: int = 0
     caption_length: int = 48
+    caption_mask_token: int = 103
+    caption_end_token: int = 102
+    caption_pad_token: int = 0
     duration_hidden: int = 256
     max_duration: float = 30.0
 
@@ -71,8 +80,15 @@ class DiTConfig:
             raise UnisonoError(f"depth must be at least 1, got {self.depth}.")
         if self.embed_kernel % 2 == 0:
             raise UnisonoError(f"embed_kernel must be odd (centred), got {self.embed_kernel}.")
-        if self.caption_stream and self.caption_vocab < 2:
-            raise UnisonoError("caption_stream needs caption_vocab (tokenizer size + 1 for [MASK]).")
+        if self.patch_size < 1:
+            raise UnisonoError(f"patch_size must be at least 1, got {self.patch_size}.")
+        if self.caption_stream:
+            tokens = (self.caption_mask_token, self.caption_end_token, self.caption_pad_token)
+            if self.caption_vocab < 2 or not all(0 <= t < self.caption_vocab for t in tokens):
+                raise UnisonoError(
+                    f"caption_stream needs caption_vocab (the tokenizer's size, got "
+                    f"{self.caption_vocab}) containing the mask / end / pad ids {tokens}."
+                )
 
     @property
     def head_width(self) -> int:

@@ -86,33 +86,63 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
 
 
 class ConvMLPEmbedder(nn.Module):
-    """Input embedder of [z_t | z_s | m] (B, 2C + 1, T) -> tokens (B, T, D).
+    """Input embedder of [z_t | z_s | m] (B, 2C + 1, T) -> tokens (B, T / p, D).
 
-    A centred convolution over frames, GELU, then a pointwise projection. The first layer's
-    weights reading z_s and m start at zero (UNISON 3.4), so a fresh model ignores the source and
-    the task tag until training teaches it otherwise. Padding frames are zeroed before each
-    convolution, so they cannot reach real frames.
+    Frames are grouped into patches of p (channels of a patch stacked, DiT's patchify on the time
+    axis), then a centred convolution over patches, GELU and a pointwise projection. The first
+    layer's weights reading z_s and m start at zero (UNISON 3.4), so a fresh model ignores the
+    source and the task tag until training teaches it otherwise. Padding frames are zeroed before
+    patching and padding patches before each convolution, so they cannot reach real frames.
     """
 
-    def __init__(self, latent_channels: int, width: int, kernel: int) -> None:
+    def __init__(self, latent_channels: int, width: int, kernel: int, patch: int = 1) -> None:
         super().__init__()
         self.latent_channels = latent_channels
-        self.conv = nn.Conv1d(2 * latent_channels + 1, width, kernel, padding=kernel // 2)
+        self.patch = patch
+        self.conv = nn.Conv1d((2 * latent_channels + 1) * patch, width, kernel, padding=kernel // 2)
         self.project = nn.Conv1d(width, width, 1)
 
     def zero_source_weights(self) -> None:
-        """Zero the weights from z_s and m (channels C..2C)."""
+        """Zero the weights from z_s and m (input channels C..2C of every patch position)."""
         with torch.no_grad():
-            self.conv.weight[:, self.latent_channels :].zero_()
+            self.conv.weight[:, self.latent_channels * self.patch :].zero_()
 
     def forward(self, inputs: torch.Tensor, frame_mask: torch.Tensor | None) -> torch.Tensor:
-        keep = None if frame_mask is None else frame_mask.unsqueeze(1).to(inputs.dtype)
+        if frame_mask is not None:
+            inputs = inputs * frame_mask.unsqueeze(1).to(inputs.dtype)
+        patches = patchify(inputs, self.patch)
+        keep = None if frame_mask is None else patch_mask(frame_mask, self.patch).unsqueeze(1)
         if keep is not None:
-            inputs = inputs * keep
-        hidden = F.gelu(self.conv(inputs))
+            patches = patches * keep.to(inputs.dtype)
+        hidden = F.gelu(self.conv(patches))
         if keep is not None:
-            hidden = hidden * keep
+            hidden = hidden * keep.to(inputs.dtype)
         return self.project(hidden).transpose(1, 2)
+
+
+def patchify(frames: torch.Tensor, patch: int) -> torch.Tensor:
+    """(B, X, T) -> (B, X p, ceil(T / p)); channel x of frame j in a patch lands at x p + j.
+    The last patch is zero-padded."""
+    if patch == 1:
+        return frames
+    batch, channels, length = frames.shape
+    frames = F.pad(frames, (0, -length % patch))
+    return frames.view(batch, channels, -1, patch).permute(0, 1, 3, 2).reshape(batch, channels * patch, -1)
+
+
+def unpatchify(tokens: torch.Tensor, patch: int, length: int) -> torch.Tensor:
+    """Inverse of `patchify` for (B, P, X p) token outputs -> (B, X, T) cut to `length` frames."""
+    batch, patches, stacked = tokens.shape
+    frames = tokens.view(batch, patches, stacked // patch, patch).permute(0, 2, 1, 3)
+    return frames.reshape(batch, stacked // patch, patches * patch)[..., :length]
+
+
+def patch_mask(frame_mask: torch.Tensor, patch: int) -> torch.Tensor:
+    """(B, T) frame mask -> (B, ceil(T / p)): a patch is real when any of its frames is."""
+    if patch == 1:
+        return frame_mask
+    padded = F.pad(frame_mask, (0, -frame_mask.shape[1] % patch), value=False)
+    return padded.view(frame_mask.shape[0], -1, patch).any(dim=-1)
 
 
 def joint_attention(

@@ -9,9 +9,13 @@ The network only maps inputs to a velocity; the probability path, the loss and t
 - time-aligned `content` (B, T, Dc) with `content_mask` (B,) saying which rows have any; a learned
   dummy stands in elsewhere (UniFlow-Audio dual fusion).
 - `frame_mask` (B, T): True on real frames; padding frames never influence real ones.
+- caption tokens (B, K) for captioning and questions (UAT): a persistent stream of token
+  embeddings in the joint attention; `caption_logits` reads it out over the tokenizer's vocabulary.
 
-Shapes: B batch, C latent channels, T latent frames, N instruction tokens, D width, Dt text width,
-Dc content width.
+With patch size p, every p latent frames form one audio token (P = ceil(T / p) tokens).
+
+Shapes: B batch, C latent channels, T latent frames, P audio tokens, N instruction tokens,
+K caption tokens, V caption vocabulary, D width, Dt text width, Dc content width.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from unisono.errors import UnisonoError
 from unisono.models.dit.block import MODULATION_CHUNKS, AttentionInputs, DoubleStreamBlock
 from unisono.models.dit.config import DiTConfig
 from unisono.models.dit.content import ContentEncoder, expand_to_frames, frames_from_log
-from unisono.models.dit.layers import ConvMLPEmbedder, RotaryEmbedding, TimestepEmbedding, modulate
+from unisono.models.dit.layers import (
+    ConvMLPEmbedder,
+    RotaryEmbedding,
+    TimestepEmbedding,
+    modulate,
+    patch_mask,
+    unpatchify,
+)
 from unisono.models.pretrained import load_model_weights, read_model_config, save_model_folder
 from unisono.models.text_encoder import fusion_layers
 
@@ -67,7 +78,9 @@ class DiT(nn.Module):
         super().__init__()
         self.config = config
         width = config.width
-        self.embedder = ConvMLPEmbedder(config.latent_channels, width, config.embed_kernel)
+        self.embedder = ConvMLPEmbedder(
+            config.latent_channels, width, config.embed_kernel, config.patch_size
+        )
         self.time_embedding = TimestepEmbedding(width)
         self.instruction_pool = nn.Linear(config.text_width, width)
         # adaLN-single (PixArt-alpha): one projection shared by all blocks, offsets per block.
@@ -90,7 +103,13 @@ class DiT(nn.Module):
         self.blocks = nn.ModuleList(DoubleStreamBlock(config) for _ in range(config.depth))
         self.final_norm = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
         self.final_modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
-        self.head = nn.Linear(width, config.latent_channels)
+        self.head = nn.Linear(width, config.latent_channels * config.patch_size)
+        if config.caption_stream:
+            # Token embeddings double as the output layer (tied), so the vocabulary costs V x D once.
+            self.caption_embedding = nn.Embedding(config.caption_vocab, width)
+            self.caption_positions = nn.Parameter(torch.zeros(config.caption_length, width))
+            self.caption_norm = nn.LayerNorm(width, eps=1e-6)
+            self.caption_bias = nn.Parameter(torch.zeros(config.caption_vocab))
         self.duration = DurationPredictor(config)
         self.text_layers = fusion_layers(
             config.fusion, num_blocks=config.depth, num_layers=config.text_layers
@@ -110,6 +129,9 @@ class DiT(nn.Module):
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
         nn.init.normal_(self.content_dummy, std=0.02)
+        if self.config.caption_stream:
+            nn.init.normal_(self.caption_embedding.weight, std=0.02)
+            nn.init.normal_(self.caption_positions, std=0.02)
         self.embedder.zero_source_weights()
         zeroed = [self.modulation[1], self.final_modulation[1], self.head]
         if self.caption_modulation is not None:
@@ -234,6 +256,66 @@ class DiT(nn.Module):
             content_mask: (B,) True where a row's content is real.
             instruction: precomputed `instruction_inputs(text_states, text_mask)` (optional).
         """
+        audio, condition, _ = self._trunk(
+            noised, flow_time, text_states=text_states, text_mask=text_mask,
+            source_latent=source_latent, task_tag=task_tag, frame_mask=frame_mask,
+            content=content, content_mask=content_mask, instruction=instruction,
+        )
+        shift, scale = self.final_modulation(condition).chunk(2, dim=-1)
+        audio = modulate(self.final_norm(audio), shift, scale)
+        return unpatchify(self.head(audio), self.config.patch_size, noised.shape[-1])
+
+    def caption_logits(
+        self,
+        latent: torch.Tensor,
+        caption_tokens: torch.Tensor,
+        *,
+        text_states: tuple[torch.Tensor, ...],
+        text_mask: torch.Tensor,
+        frame_mask: torch.Tensor | None = None,
+        instruction: list[AttentionInputs] | None = None,
+    ) -> torch.Tensor:
+        """Logits (B, K, V) of every caption position, given the clean audio latent (B, C, T)
+        (flow time 0) and caption tokens (B, K) some of which are `caption_mask_token` (UAT).
+
+        The instruction is the request (a captioning prompt or a question about the audio).
+        """
+        if not self.config.caption_stream:
+            raise UnisonoError(
+                "this generator has no caption stream (model.caption_stream is false); train it "
+                "with the caption / question tasks."
+            )
+        batch, length = caption_tokens.shape
+        if length > self.config.caption_length:
+            raise UnisonoError(
+                f"{length} caption tokens; this model reads at most {self.config.caption_length}."
+            )
+        captions = self.caption_embedding(caption_tokens) + self.caption_positions[:length]
+        clean = torch.zeros(batch, device=latent.device, dtype=latent.dtype)
+        _, condition, captions = self._trunk(
+            latent, clean, text_states=text_states, text_mask=text_mask, frame_mask=frame_mask,
+            instruction=instruction, captions=captions,
+        )
+        hidden = self.caption_norm(captions)
+        return hidden @ self.caption_embedding.weight.t() + self.caption_bias
+
+    def _trunk(
+        self,
+        noised: torch.Tensor,
+        flow_time: torch.Tensor,
+        *,
+        text_states: tuple[torch.Tensor, ...],
+        text_mask: torch.Tensor,
+        source_latent: torch.Tensor | None = None,
+        task_tag: torch.Tensor | None = None,
+        frame_mask: torch.Tensor | None = None,
+        content: torch.Tensor | None = None,
+        content_mask: torch.Tensor | None = None,
+        instruction: list[AttentionInputs] | None = None,
+        captions: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The blocks: audio tokens (B, P, D), the AdaLN condition (B, D) and, when caption
+        embeddings (B, K, D) are given, the caption stream's output (B, K, D) (else None)."""
         batch, channels, frames = noised.shape
         if channels != self.config.latent_channels:
             raise UnisonoError(
@@ -246,26 +328,31 @@ class DiT(nn.Module):
             task_tag = torch.zeros(batch, frames, dtype=noised.dtype, device=noised.device)
         inputs = torch.cat([noised, source_latent, task_tag.to(noised.dtype).unsqueeze(1)], dim=1)
         audio = self.embedder(inputs, frame_mask)
+        patch = self.config.patch_size
+        token_mask = None if frame_mask is None else patch_mask(frame_mask, patch)
 
         if instruction is None:
             instruction = self.instruction_inputs(text_states, text_mask)
         condition = self.conditioning(flow_time, text_states, text_mask)
         audio_modulation = self.modulation(condition).view(batch, MODULATION_CHUNKS, -1)
-        rotary = self.rotary.cos_sin(frames, audio.device, audio.dtype)
-        content_tokens = self.embed_content(content, content_mask, batch)
+        rotary = self.rotary.cos_sin(audio.shape[1], audio.device, audio.dtype)
+        content_tokens = _pool_patches(self.embed_content(content, content_mask, batch), patch)
+        caption_modulation = None
+        if captions is not None and self.caption_modulation is not None:
+            caption_modulation = self.caption_modulation(condition).view(batch, MODULATION_CHUNKS, -1)
 
         for block, block_instruction in zip(self.blocks, instruction, strict=True):
-            audio, _ = block(
+            audio, captions = block(
                 audio,
                 modulation=audio_modulation,
                 instruction=block_instruction,
-                audio_mask=frame_mask,
+                audio_mask=token_mask,
                 rotary=rotary,
                 content=content_tokens,
+                caption=captions,
+                caption_modulation=caption_modulation,
             )
-        shift, scale = self.final_modulation(condition).chunk(2, dim=-1)
-        audio = modulate(self.final_norm(audio), shift, scale)
-        return self.head(audio).transpose(1, 2)
+        return audio, condition, captions
 
     def save_pretrained(
         self, directory: str | Path, *, ema_state: dict[str, torch.Tensor] | None = None
@@ -285,12 +372,21 @@ class DiT(nn.Module):
         config = read_model_config(directory, DiTConfig, what="generator")
         model = cls(config)
         load_model_weights(
-            model, directory, weights=weights, what="generator", allow_missing=_later_parts(model)
+            model, directory, weights=weights, what="generator", allow_missing=later_parts(model)
         )
         return model.eval()
 
 
-def _later_parts(model: DiT) -> tuple[str, ...]:
+def _pool_patches(tokens: torch.Tensor, patch: int) -> torch.Tensor:
+    """Per-frame tokens (B, T, D) -> per-patch means (B, P, D); a broadcast (B, 1, D) stays."""
+    if patch == 1 or tokens.shape[1] == 1:
+        return tokens
+    batch, frames, width = tokens.shape
+    padded = torch.nn.functional.pad(tokens, (0, 0, 0, -frames % patch))
+    return padded.view(batch, -1, patch, width).mean(dim=2)
+
+
+def later_parts(model: DiT) -> tuple[str, ...]:
     """Parts added by later capabilities (captioning, TA content): absent in older folders."""
     blocks = tuple(f"blocks.{k}.caption." for k in range(model.config.depth))
     return (*blocks, "caption_", "content_encoder.")

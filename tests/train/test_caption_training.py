@@ -1,0 +1,109 @@
+"""Captioning joins training: understanding batches, the joint trainer (exact resume across caption
+and audio steps), and the pipeline's caption / ask."""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_train_config
+from safetensors.torch import load_file
+
+from unisono.codec_files import load_codec
+from unisono.data.manifest import read_manifest, resolve_path
+from unisono.errors import UnisonoError
+from unisono.models.text_encoder import TextEncoder
+from unisono.pipeline import Unisono
+from unisono.train import GeneratorDataConfig, train_generator
+from unisono.train.batches import BatchAssembler, ExampleSampler
+from unisono.train.latents import LatentCache
+from unisono.train.trainer import load_pool
+
+TOKENIZER = {"caption_vocab": 30522, "caption_mask_token": 103, "caption_end_token": 102,
+             "caption_pad_token": 0}
+
+
+def joint_config(manifest, output_dir, **run):
+    config = tiny_train_config(manifest, output_dir, **run)
+    config.tasks = {"t2a": 1.0, "caption": 1.0, "question": 1.0}
+    config.model.caption_stream = True
+    config.model.caption_length = 16
+    for name, value in TOKENIZER.items():
+        setattr(config.model, name, value)
+    return config
+
+
+def test_understanding_batches_carry_the_answer_and_keep_the_question(world_manifest, tmp_path):
+    config = joint_config(world_manifest, tmp_path / "run")
+    pool, pairs = load_pool(config)
+    codec = load_codec(None)
+    pool.sample_rate = codec.sample_rate
+    cache = LatentCache(tmp_path / "cache", codec)
+    cache.build(pairs, show_progress=False)
+    encoder = TextEncoder.from_pretrained()
+    data = GeneratorDataConfig(manifests=config.data.manifests, instruction_dropout=1.0)
+    assembler = BatchAssembler(config=data, codec=codec, text_encoder=encoder, cache=cache,
+                               caption_length=16)
+    sampler = ExampleSampler({"question": 1.0}, pool, seed=0)
+    examples = sampler.examples(0, 3)
+    batch = assembler.assemble(examples, step=0, seed=0)
+    assert batch.caption_tokens.shape == (3, 16)
+    assert batch.kept.all() and batch.text_mask.any(dim=1).all()  # questions are never dropped
+    for row, example in enumerate(examples):
+        ids = encoder.tokenizer(example.answer, add_special_tokens=False)["input_ids"]
+        assert batch.caption_tokens[row, : len(ids)].tolist() == ids
+        assert batch.caption_tokens[row, len(ids)] == 102
+        assert (batch.caption_tokens[row, len(ids) + 1 :] == 0).all()
+        # The audio is the clip itself: its cached latent, unchanged.
+        clip = example.target_clip
+        assert torch.equal(batch.latent[row, :, : cache[clip].shape[1]], cache[clip])
+
+
+def test_joint_training_resumes_exactly_and_captions(world_manifest, tmp_path) -> None:
+    straight = train_generator(joint_config(world_manifest, tmp_path / "a"), show_progress=False)
+    resumed_dir = tmp_path / "b"
+    train_generator(joint_config(world_manifest, resumed_dir), show_progress=False)
+    shutil.rmtree(resumed_dir / "checkpoints" / "step-00000004")
+    shutil.rmtree(resumed_dir / "final")
+    resumed = train_generator(joint_config(world_manifest, resumed_dir), show_progress=False)
+    a = load_file(str(straight / "generator" / "model.safetensors"))
+    b = load_file(str(resumed / "generator" / "model.safetensors"))
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    rows = (tmp_path / "a" / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    captions = [row.split(",")[header.index("caption")] for row in rows[1:]]
+    assert any(value not in ("", "nan") for value in captions)  # some steps trained captions
+
+    model = Unisono.from_pretrained(straight)
+    assert set(model.tasks) == {"t2a", "caption", "question"}
+    entry = read_manifest(world_manifest)[0]
+    path = resolve_path(entry, world_manifest)
+    assert isinstance(model.caption(path, steps=4), str)
+    assert model.caption([path, path], steps=2) == [model.caption(path, steps=2)] * 2
+
+    # With a caption stream that predicts a fixed sentence, caption() returns exactly it.
+    encoder = model.text_encoder
+    answer = encoder.caption_ids(["a dog barks twice"], 16)[0]
+
+    def fixed(latent, tokens, **_):
+        logits = torch.full((tokens.shape[0], 16, 30522), -10.0)
+        logits[:, torch.arange(16), answer] = 10.0
+        return logits
+
+    model.generator.caption_logits = fixed
+    assert model.caption(path, steps=16) == "a dog barks twice"
+    assert model.ask(np.zeros(16000, dtype=np.float32), "What sound is this?", sample_rate=16000,
+                     steps=1) == "a dog barks twice"
+    with pytest.raises(UnisonoError, match="empty question"):
+        model.ask(path, "  ")
+
+
+def test_captioning_needs_the_caption_stream(world_manifest, tmp_path) -> None:
+    config = joint_config(world_manifest, tmp_path / "c")
+    config.model.caption_stream = False
+    with pytest.raises(UnisonoError, match="caption_stream=true"):
+        train_generator(config, show_progress=False)
+    config = joint_config(world_manifest, tmp_path / "d")
+    config.model.caption_mask_token = 5
+    with pytest.raises(UnisonoError, match="caption_mask_token=103"):
+        train_generator(config, show_progress=False)
