@@ -133,3 +133,30 @@ def test_sing_follows_the_score_length_and_rejects_bad_scores(tmp_path) -> None:
         model.sing({"notes": [{"pitch": 60}]})
     out = tmp_path / "sung.wav"
     assert main(["sing", str(path), "-o", str(out), "--model", str(folder), "--steps", "1"]) == 0
+
+
+def test_aligned_tts_voices_espeak_phones_for_their_duration(tmp_path) -> None:
+    from unisono.tasks.symbols import SYMBOLS
+    from unisono.world.speech import synthesize, voice_ids
+
+    torch.manual_seed(2)
+    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
+                              duration_hidden=16, content_vocab=len(SYMBOLS), patch_size=2))
+    with torch.no_grad():
+        for param in generator.parameters():
+            param.normal_(0.0, 0.05)
+    generator.save_pretrained(tmp_path / "ckpt")
+    folder = write_model_folder(tmp_path / "m", generator_dir=tmp_path / "ckpt", codec_dir=None,
+                                text_encoder=None, tasks=["tts_aligned"])
+    model = Unisono.from_pretrained(folder)
+    speech = model.tts("hello there", gender="male", steps=2, seed=1)
+    reference = synthesize("hello there", voice_ids(engine="espeak", gender="male")[0],
+                           sample_rate=16000)
+    # The output lasts exactly as long as the phones espeak-ng timed.
+    expected = sum(p.end - p.start for p in reference.phonemes)
+    assert abs(len(speech.audio) / 16000 - expected) <= 1 / 16000 + 1e-9
+    assert speech.prompt == "A male voice speaking."
+    slow = model.tts("hello there", gender="male", speed="slow", steps=2, seed=1)
+    assert len(slow.audio) > 1.2 * len(speech.audio)
+    with pytest.raises(UnisonoError, match="phones"):
+        model.tts("", gender="male", steps=2)

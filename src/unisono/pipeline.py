@@ -455,6 +455,10 @@ class Unisono:
             speed: "slow", "normal" or "fast".
             duration: seconds of speech to generate (default: predicted).
         """
+        if voice is None and "tts_aligned" in self.tasks and not ({"tts", "tts_styled"} &
+                                                                   set(self.tasks)):
+            return self._tts_aligned(text, gender=gender, speed=speed, steps=steps, cfg=cfg,
+                                     seed=seed)
         instruction = tts_instruction(text, gender=None if voice is not None else gender,
                                       speed=speed, clone=voice is not None,
                                       reference_text=voice_text)
@@ -480,6 +484,33 @@ class Unisono:
         audio = self.codec.decode_latent(latent[:, reference_frames:])
         return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
 
+
+    def _tts_aligned(self, text: str, *, gender: str | None, speed: str | None,
+                     steps: int | None, cfg: float | None, seed: int) -> GeneratedAudio:
+        """TTS from time-aligned phones: espeak-ng turns the words into phones with timing (the
+        world's phone alphabet), the generator voices them."""
+        from unisono.tasks.speech import ALIGNED_TEMPLATES, fill_instruction, voice_words
+        from unisono.world.speech import synthesize, voice_ids
+
+        rate = {"slow": 0.75, "fast": 1.3}.get(speed or "normal", 1.0)
+        voices = voice_ids(engine="espeak", gender=gender) if gender else voice_ids(engine="espeak")
+        try:
+            utterance = synthesize(text, voices[0], sample_rate=self.sample_rate, speed=rate)
+        except UnisonoError as err:
+            raise UnisonoError(f"cannot turn the text into phones: {err}") from err
+        phones = [p.symbol for p in utterance.phonemes]
+        seconds = [p.end - p.start for p in utterance.phonemes]
+        described, speaker = voice_words(gender)
+        instruction = fill_instruction(ALIGNED_TEMPLATES[0], voice=described, speaker=speaker)
+        recipe = get_task("tts_aligned").recipe
+        total = float(sum(seconds))
+        [latent] = self._sample(
+            [instruction], [total], steps=steps or recipe.steps,
+            cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
+            seed=seed, phones=(phones, seconds, [0] * len(phones)),
+        )
+        audio = self.codec.decode_latent(latent, num_samples=int(round(total * self.sample_rate)))
+        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
 
     # ----- understanding: text answers from the caption stream (UAT masked diffusion) -----
 

@@ -241,6 +241,7 @@ def train_generator(
         else None
     )
     wrapped.train()
+    task_losses: dict[str, list[float]] = {}
     while step < run.max_steps:
         examples_per_micro = per_process * info.world_size
         optimizer.zero_grad(set_to_none=True)
@@ -272,6 +273,9 @@ def train_generator(
             for name, value in terms.items():
                 totals[name] = totals.get(name, 0.0) + float(value.detach()) / run.grad_accumulation
             totals["loss"] = totals.get("loss", 0.0) + float(loss.detach()) / run.grad_accumulation
+        main_term = totals.get("flow", totals.get("caption"))
+        if main_term is not None and not skipped:
+            task_losses.setdefault(task, []).append(main_term)
         grad_norm = float("nan")
         if not skipped:
             grad_norm = clip_gradients(model.parameters(), config.optim.grad_clip)
@@ -286,8 +290,11 @@ def train_generator(
             row = {"content_duration": float("nan"), "caption": float("nan")}
             row.update({name: average(value, info) for name, value in totals.items()})
             # Every task has a column from the first row on (the CSV's columns are fixed then).
+            # Per task: the mean of its main loss (flow, or caption for understanding tasks) over
+            # the steps since the last row that drew it.
             row.update({f"flow/{name}": float("nan") for name in sampler.names})
-            row[f"flow/{task}"] = row.get("flow", float("nan"))
+            row.update({f"flow/{name}": sum(v) / len(v) for name, v in task_losses.items()})
+            task_losses.clear()
             row.update(grad_norm=grad_norm, lr=scheduler.get_last_lr()[0], skipped=guard.skipped)
             if logger is not None:
                 logger.log(step, row)
