@@ -93,3 +93,22 @@ def test_trim_trailing_silence() -> None:
     audio[:4000] = 0.5 * np.sin(np.arange(4000) / 5.0)
     trimmed = trim_trailing_silence(audio, 16000)
     assert 4000 <= len(trimmed) <= 4800
+
+
+def test_export_keeps_the_ema_weights_in_float16(model_dir, tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    from unisono.pipeline import export_model_folder
+
+    out = export_model_folder(model_dir, tmp_path / "exported")
+    saved = load_file(str(out / "generator" / "model.safetensors"))
+    assert not (out / "generator" / "ema.safetensors").exists()
+    assert all(v.dtype == torch.float16 for v in saved.values() if v.is_floating_point())
+    original = DiT.from_pretrained(model_dir / "generator")
+    exported = Unisono.from_pretrained(out)
+    for key, value in original.state_dict().items():
+        torch.testing.assert_close(exported.generator.state_dict()[key], value.half().float())
+    assert exported.tasks == ["t2a"]
+    with pytest.raises(UnisonoError, match="bare checkpoint"):
+        export_model_folder(model_dir / "generator", tmp_path / "x")
+    assert main(["export", str(model_dir), str(tmp_path / "cli")]) == 0

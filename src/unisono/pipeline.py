@@ -118,6 +118,44 @@ def write_model_folder(
     return directory
 
 
+def export_model_folder(
+    source: str | Path, directory: str | Path, *, half: bool = True, tasks: list[str] | None = None
+) -> Path:
+    """An inference-only copy of a model folder: the EMA weights (or the raw ones when there is
+    no EMA) as the only weights, float16 when `half` (they load back into float32).
+
+    Args:
+        source: a model folder (`final/` of a run) or a training checkpoint folder inside one's
+            `checkpoints/` (its unisono.json is taken from the run's `final/` or rebuilt from the
+            run's train_config.yaml).
+        directory: the folder to write.
+        half: store float16.
+        tasks: the task list when `source` is a bare checkpoint of a run without final/.
+    """
+    source = Path(source)
+    generator_dir = source / "generator" if (source / MODEL_INDEX).is_file() else source
+    if not (generator_dir / CONFIG_FILE).is_file():
+        raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint.")
+    if (source / MODEL_INDEX).is_file():
+        index = json.loads((source / MODEL_INDEX).read_text())
+    else:
+        if tasks is None:
+            raise UnisonoError(f"{source} is a bare checkpoint: pass the tasks it was trained for.")
+        index = {"format": FORMAT_VERSION, "tasks": tasks, "codec": "default",
+                 "text_encoder": "default", "length_mode": "clip", "fixed_seconds": 10.0}
+    model = DiT.from_pretrained(generator_dir)  # EMA weights when present
+    state = {k: (v.half() if half and v.is_floating_point() else v)
+             for k, v in model.state_dict().items()}
+    from unisono.models.pretrained import save_model_folder
+
+    directory = Path(directory)
+    save_model_folder(directory / "generator", config=model.config, state=state)
+    if index.get("codec") not in (None, "default"):
+        shutil.copytree(source / index["codec"], directory / index["codec"], dirs_exist_ok=True)
+    (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
+    return directory
+
+
 def default_model_dir() -> Path:
     """The default model shipped inside the package (`unisono/assets/default`)."""
     import importlib.resources

@@ -67,6 +67,16 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    from unisono.pipeline import export_model_folder
+
+    tasks = args.tasks.split(",") if args.tasks else None
+    out = export_model_folder(args.source, args.output, half=not args.fp32, tasks=tasks)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+    print(f"wrote {out} ({size:.1f} MB)")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train` and `generate`."""
     train = subparsers.add_parser("train", help="train the generator from a YAML config")
@@ -81,6 +91,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     train.set_defaults(func=_run_train)
+
+    export = subparsers.add_parser(
+        "export", help="write an inference-only model folder (EMA weights, float16)")
+    export.add_argument("source", help="a model folder (a run's final/) or a checkpoint folder")
+    export.add_argument("output", help="the folder to write")
+    export.add_argument("--fp32", action="store_true", help="keep float32 weights")
+    export.add_argument("--tasks", default=None,
+                        help="comma-separated tasks, for a bare checkpoint folder")
+    export.set_defaults(func=_run_export)
 
     generate = subparsers.add_parser("generate", help="text to audio (t2a, t2m)")
     generate.add_argument("prompt", nargs="?", help="what to generate")
