@@ -7,22 +7,13 @@ import torch
 
 from unisono.cli import main
 from unisono.errors import UnisonoError
-from unisono.models.dit import DiT, DiTConfig
-from unisono.pipeline import Unisono, trim_trailing_silence, write_model_folder
+from unisono.models.dit import DiT
+from unisono.pipeline import Unisono, trim_trailing_silence
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
-                              duration_hidden=16))
-    with torch.no_grad():  # a random, non-zero velocity field
-        for param in generator.parameters():
-            param.normal_(0.0, 0.05)
-    folder = tmp_path_factory.mktemp("gen")
-    generator.save_pretrained(folder / "ckpt")
-    return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
-                              text_encoder=None, tasks=["t2a"])
+def model_dir(make_model_folder):
+    return make_model_folder(["t2a"])
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,15 @@ import torch
 from unisono.cli import main
 from unisono.errors import UnisonoError
 from unisono.instructions import edit_task_for, tts_instruction
-from unisono.models.dit import DiT, DiTConfig
-from unisono.pipeline import Unisono, write_model_folder
+from unisono.pipeline import Unisono
 
 TASKS = ["t2a", "edit_add", "edit_remove", "edit_replace", "edit_extract", "se", "sr", "tts",
          "tts_clone"]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
-                              duration_hidden=16))
-    with torch.no_grad():
-        for param in generator.parameters():
-            param.normal_(0.0, 0.05)
-    folder = tmp_path_factory.mktemp("gen")
-    generator.save_pretrained(folder / "ckpt")
-    return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
-                              text_encoder=None, tasks=TASKS)
+def model_dir(make_model_folder):
+    return make_model_folder(TASKS)
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +91,12 @@ def test_voice_cloning_returns_only_the_continuation(model) -> None:
         tts_instruction("hi", gender="robot")
 
 
-def test_sing_follows_the_score_length_and_rejects_bad_scores(tmp_path) -> None:
+def test_sing_follows_the_score_length_and_rejects_bad_scores(make_model_folder, tmp_path) -> None:
     import json
 
     from unisono.tasks.symbols import SYMBOLS
 
-    torch.manual_seed(1)
-    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
-                              duration_hidden=16, content_vocab=len(SYMBOLS)))
-    with torch.no_grad():
-        for param in generator.parameters():
-            param.normal_(0.0, 0.05)
-    generator.save_pretrained(tmp_path / "ckpt")
-    folder = write_model_folder(tmp_path / "m", generator_dir=tmp_path / "ckpt", codec_dir=None,
-                                text_encoder=None, tasks=["svs"])
+    folder = make_model_folder(["svs"], seed=1, content_vocab=len(SYMBOLS))
     model = Unisono.from_pretrained(folder)
     score = {"key": "D", "notes": [
         {"pitch": 62, "onset": 0.1, "offset": 0.6, "lyric": "twin-"},
@@ -135,19 +117,11 @@ def test_sing_follows_the_score_length_and_rejects_bad_scores(tmp_path) -> None:
     assert main(["sing", str(path), "-o", str(out), "--model", str(folder), "--steps", "1"]) == 0
 
 
-def test_aligned_tts_voices_espeak_phones_for_their_duration(tmp_path) -> None:
+def test_aligned_tts_voices_espeak_phones_for_their_duration(make_model_folder) -> None:
     from unisono.tasks.symbols import SYMBOLS
     from unisono.world.speech import synthesize, voice_ids
 
-    torch.manual_seed(2)
-    generator = DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0, content_dim=16,
-                              duration_hidden=16, content_vocab=len(SYMBOLS), patch_size=2))
-    with torch.no_grad():
-        for param in generator.parameters():
-            param.normal_(0.0, 0.05)
-    generator.save_pretrained(tmp_path / "ckpt")
-    folder = write_model_folder(tmp_path / "m", generator_dir=tmp_path / "ckpt", codec_dir=None,
-                                text_encoder=None, tasks=["tts_aligned"])
+    folder = make_model_folder(["tts_aligned"], seed=2, content_vocab=len(SYMBOLS), patch_size=2)
     model = Unisono.from_pretrained(folder)
     speech = model.tts("hello there", gender="male", steps=2, seed=1)
     reference = synthesize("hello there", voice_ids(engine="espeak", gender="male")[0],
