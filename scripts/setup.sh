@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   wesnoth-1.16-data hedgewars-data supertux-data hydrogen-drumkits                 # real clips
   libsndfile1 sox ffmpeg                                                           # audio tools
   default-jre-headless                                              # caption metrics (pycocoevalcap)
+  chromium chromium-driver                                          # web UI browser test (Selenium)
 )
 
 SUDO=""
@@ -29,7 +30,7 @@ fi
 PYTHON="${PYTHON:-python3}"
 echo "[setup] installing the unisono Python package"
 # torch is pinned in pyproject.toml (torch==2.13.0, the local CPU build).
-PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval]"
+PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev,eval,serve]"
 # Metric packages whose declared dependencies are wrong for this setup (aisfx lists the PyPI
 # `argparse`, resemblyzer the source-only `webrtcvad`): their real dependencies are in [eval].
 PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps \

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "unisono.cli.score",
     "unisono.cli.tasks",
     "unisono.cli.refmodels",
+    "unisono.cli.serve",
 )
 
 
