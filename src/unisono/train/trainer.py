@@ -300,7 +300,8 @@ def train_generator(
                 logger.log(step, row)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(task=task, flow=f"{totals.get('flow', float('nan')):.3f}")
+            shown = float("nan") if main_term is None else main_term
+            bar.set_postfix(task=task, loss=f"{shown:.3f}")
         if step % run.checkpoint_every == 0 or step == run.max_steps:
             checkpoint(step)
     if bar is not None:
