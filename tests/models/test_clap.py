@@ -165,7 +165,7 @@ def test_retrieval_recall_counts_ranks_and_ties_against_the_query() -> None:
 # ----- the shipped weights ---------------------------------------------------------------------
 def test_shipped_embedder_retrieves_fresh_world_clips() -> None:
     if not (default_clap_dir() / "config.json").is_file():
-        pytest.skip("NOT SHIPPED YET (turn back into pytest.fail when the weights land): no shipped embedder in src/unisono/assets/clap: train and copy one "
+        pytest.fail("no shipped embedder in src/unisono/assets/clap: train and copy one "
                     "(docs/evaluation.md)")
     from unisono.world.render import SceneRenderer
     from unisono.world.scene import SceneSampler

@@ -157,7 +157,7 @@ def _render_single_event(name: str, count: int | None, seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def shipped() -> Tagger:
     if not (default_tagger_dir() / "config.json").is_file():
-        pytest.skip("NOT SHIPPED YET (turn back into pytest.fail when the weights land): no shipped tagger in src/unisono/assets/tagger: train and copy one "
+        pytest.fail("no shipped tagger in src/unisono/assets/tagger: train and copy one "
                     "(docs/evaluation.md)")
     return Tagger.from_pretrained()
 

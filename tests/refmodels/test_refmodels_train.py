@@ -12,7 +12,13 @@ from unisono.data.manifest import Event, ManifestEntry, write_manifest
 from unisono.errors import UnisonoError
 from unisono.models.refnet import MelConfig
 from unisono.refmodels.data import AugmentConfig, BatchPlan, augment
-from unisono.refmodels.evaluate import multi_label_macro_f1, single_label_macro_f1, tagger_scores
+from unisono.refmodels.evaluate import (
+    multi_label_macro_f1,
+    retrieval_ranks,
+    retrieval_recall,
+    single_label_macro_f1,
+    tagger_scores,
+)
 from unisono.refmodels.labels import IGNORE, LabelSets, clip_targets
 
 LABELS = LabelSets(events=("whistle", "marimba", "rain", "dog bark", "speech", "music"),
@@ -57,6 +63,32 @@ def test_batch_plan_is_a_seeded_permutation_per_epoch() -> None:
     assert not np.array_equal(plan.batch(0), BatchPlan(lengths, batch_size=8, seed=4).batch(0))
     with pytest.raises(UnisonoError, match="batch size"):
         BatchPlan(lengths[:3], batch_size=8, seed=0)
+
+
+def test_balanced_sampling_draws_rare_labels_as_often_as_frequent_ones() -> None:
+    from unisono.refmodels.tagger_train import balanced_weights
+
+    # label 0 on 90 clips, label 1 on 10, label 2 on 30; the last 10 clips have no event label
+    events = np.zeros((140, 3), np.float32)
+    events[:90, 0] = 1
+    events[90:100, 1] = 1
+    events[100:130, 2] = 1
+    events[95:100, 0] = 1  # five clips hold both: their rarest label is 1
+    weights = balanced_weights(events, power=1.0)
+    np.testing.assert_allclose(weights[[0, 92, 97, 110, 135]], [30 / 95, 3.0, 3.0, 1.0, 1.0])
+    np.testing.assert_array_equal(balanced_weights(events, power=0.0), np.ones(140))
+    # label 0 left out (say "speech"): clips holding only it weigh as much as a median clip
+    partial = balanced_weights(events, power=1.0, columns=np.array([False, True, True]))
+    np.testing.assert_allclose(partial[[0, 92, 97, 110, 135]], [1.0, 2.0, 2.0, 2 / 3, 1.0])
+    plan = BatchPlan(np.full(140, 100), batch_size=10, seed=0, weights=weights)
+    drawn = np.concatenate([plan.batch(s) for s in range(14 * 50)])
+    share = [np.isin(drawn, rows).mean() for rows in (np.arange(90), np.arange(90, 100))]
+    expected = [weights[:90].sum() / weights.sum(), weights[90:100].sum() / weights.sum()]
+    np.testing.assert_allclose(share, expected, atol=0.02)
+    np.testing.assert_array_equal(plan.batch(3), BatchPlan(np.full(140, 100), batch_size=10, seed=0,
+                                                           weights=weights).batch(3))
+    with pytest.raises(UnisonoError, match="weights"):
+        BatchPlan(np.full(140, 100), batch_size=10, seed=0, weights=np.zeros(140))
 
 
 def test_augment_is_seeded_and_keeps_the_floor() -> None:
@@ -115,6 +147,37 @@ def test_tagger_scores_use_the_sound_events_only() -> None:
     assert scores["multilabel_macro_f1"] == pytest.approx(2 / 3)
 
 
+def test_an_event_over_a_bed_of_its_own_class_may_be_named() -> None:
+    from unisono.models.tagger import TagPrediction
+
+    labels = {"event": ("dog bark", "stream"), "instrument": ("piano",), "voice": ("none",),
+              "gender": ("none",)}
+    probabilities = {"event": np.array([[0.1, 0.9], [0.2, 0.9]], np.float32),
+                     "instrument": np.zeros((2, 1), np.float32), "voice": np.ones((2, 1), np.float32),
+                     "gender": np.ones((2, 1), np.float32)}
+    entries = [_world(kind="sfx", events=[Event("stream", 0, 1)], labels=["stream"],
+                      extra={"background": "stream"}),
+               _world(kind="sfx", events=[Event("dog bark", 0, 1)], labels=["dog bark", "stream"],
+                      extra={"background": "stream"})]
+    scores = tagger_scores(TagPrediction(labels, probabilities), entries)
+    # a stream event over a stream bed: "stream" is the answer, not a forbidden bed label
+    assert scores["top1_accuracy"] == 1.0 and scores["top1_macro_f1"] == 1.0
+    # restricted to the dog-bark class: one clip, and "stream" is no longer a candidate
+    only = tagger_scores(TagPrediction(labels, probabilities), entries, classes=["dog bark"])
+    assert only["clips"] == 1 and only["top1_accuracy"] == 1.0
+
+
+def test_retrieval_counts_clips_with_the_same_caption_as_hits() -> None:
+    similarity = np.array([[0.2, 0.9, 0.1], [0.3, 0.5, 0.8], [0.1, 0.2, 0.7]])
+    assert retrieval_recall(similarity, ks=(1,)) == {"R@1": 1 / 3}
+    captions = ["a dog", "a dog", "rain"]
+    # query 0 ranks its twin first (a hit); query 1 still loses to clip 2
+    np.testing.assert_array_equal(retrieval_ranks(similarity, captions), [0, 1, 0])
+    assert retrieval_recall(similarity, ks=(1, 2), groups=captions) == {"R@1": 2 / 3, "R@2": 1.0}
+    with pytest.raises(UnisonoError, match="groups"):
+        retrieval_ranks(similarity, ["a", "b"])
+
+
 # ----- tiny end-to-end runs --------------------------------------------------------------------
 @pytest.fixture
 def tiny_manifest(tmp_path):
@@ -163,6 +226,16 @@ def test_tagger_training_resumes_exactly(tmp_path, tiny_manifest) -> None:
     with pytest.raises(UnisonoError, match="already holds checkpoints"):
         train_tagger(load_config(TrainTaggerConfig, None, _overrides(tmp_path, tiny_manifest, "b", 4) + labels),
                      resume=False, show_progress=False)
+    # a fine-tune starts from the given tagger: with a zero learning rate its weights stay
+    tuned = train_tagger(load_config(TrainTaggerConfig, None, _overrides(
+        tmp_path, tiny_manifest, "c", 2) + labels + [f"init_from={straight}", "optim.lr=0.0",
+                                                      "balance_power=1.0"]), show_progress=False)
+    c = _final_weights(tuned)
+    assert all(torch.equal(a[k], c[k]) for k in a if "running" not in k and "num_batches" not in k)
+    with pytest.raises(UnisonoError, match="labels differ"):
+        train_tagger(load_config(TrainTaggerConfig, None, _overrides(tmp_path, tiny_manifest, "d", 2) + [
+            *labels[:-2], "model.voices=[none, espeak-en-us-f1]", labels[-1], f"init_from={straight}"]),
+            show_progress=False)
 
 
 def test_clap_training_runs_and_writes_a_loadable_embedder(tmp_path, tiny_manifest) -> None:

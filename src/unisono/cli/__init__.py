@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "unisono.cli.tasks",
     "unisono.cli.refmodels",
     "unisono.cli.serve",
+    "unisono.cli.evaluate",
+    "unisono.cli.demo",
 )
 
 

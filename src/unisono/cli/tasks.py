@@ -1,8 +1,19 @@
-"""`unisono tts | edit | enhance | upsample | sing`: thin over `Unisono`'s task methods."""
+"""`unisono tts | edit | enhance | upsample | sing | caption`: thin over `Unisono`'s task methods.
+
+`edit` and `caption` also run over a manifest (`--manifest M`): a JSONL file, one object per
+line with "audio" (a path, relative to the manifest's folder or absolute) and, for `edit`,
+"instruction"; "id" names the output (default: the row number) and, for `caption`, "question"
+asks a question instead. Batch runs are resumable: finished items are skipped.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from unisono.errors import UnisonoError
 
 
 def _model(args: argparse.Namespace):
@@ -15,6 +26,60 @@ def _sampling(args: argparse.Namespace) -> dict:
     return {"steps": args.steps, "cfg": args.cfg, "seed": args.seed}
 
 
+@dataclass
+class ManifestRow:
+    """One batch item: its id, audio path and text fields."""
+
+    id: str
+    audio: Path
+    fields: dict
+
+
+def read_manifest(path: str | Path, *, required: tuple[str, ...]) -> list[ManifestRow]:
+    """Rows of a JSONL batch manifest; every row needs "audio" and the `required` keys.
+
+    Raises:
+        UnisonoError: missing file, bad JSON, a missing column or a duplicate id (row named).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise UnisonoError(f"manifest {file} not found; give a JSONL file with one "
+                           '{"audio": PATH, ...} object per line.')
+    rows: list[ManifestRow] = []
+    seen: set[str] = set()
+    for number, line in enumerate(file.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise UnisonoError(f"{file} line {number} is not JSON ({err}); write one JSON "
+                               "object per line.") from err
+        if not isinstance(data, dict):
+            raise UnisonoError(f"{file} line {number} is not a JSON object; write "
+                               '{"audio": PATH, ...}.')
+        for column in ("audio", *required):
+            if not str(data.get(column, "")).strip():
+                raise UnisonoError(f"{file} line {number} has no {column!r}; every row needs "
+                                   f"{', '.join(repr(c) for c in ('audio', *required))}.")
+        row_id = str(data.get("id", f"{len(rows):05d}"))
+        if row_id in seen:
+            raise UnisonoError(f"{file} line {number} repeats id {row_id!r}; give each row its "
+                               "own id.")
+        seen.add(row_id)
+        audio = Path(data["audio"])
+        rows.append(ManifestRow(row_id, audio if audio.is_absolute() else file.parent / audio,
+                                data))
+    if not rows:
+        raise UnisonoError(f"{file} has no rows; write one JSON object per line.")
+    return rows
+
+
+def _in_row(row: ManifestRow, error: UnisonoError) -> UnisonoError:
+    return UnisonoError(f"item {row.id!r} ({row.audio}): {error} Fix or remove that row and "
+                        "run again; finished items are kept.")
+
+
 def _run_tts(args: argparse.Namespace) -> int:
     result = _model(args).tts(
         args.text, voice=args.voice, voice_text=args.voice_text, gender=args.gender,
@@ -25,13 +90,39 @@ def _run_tts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_edit(args: argparse.Namespace) -> int:
-    model = _model(args)
+def _edit_one(model, audio, instruction: str, args: argparse.Namespace, seed: int):
+    options = {**_sampling(args), "seed": seed}
     if args.task:
-        result = model.transform(args.input, args.instruction, task=args.task, **_sampling(args))
-    else:
-        result = model.edit(args.input, args.instruction, **_sampling(args))
-    print(result.save(args.output))
+        return model.transform(audio, instruction, task=args.task, **options)
+    return model.edit(audio, instruction, **options)
+
+
+def _run_edit(args: argparse.Namespace) -> int:
+    if args.manifest is None:
+        if args.input is None or args.instruction is None or not args.output:
+            raise UnisonoError("give INPUT INSTRUCTION -o OUT.wav, or --manifest M --out-dir D.")
+        result = _edit_one(_model(args), args.input, args.instruction, args, args.seed)
+        print(result.save(args.output))
+        return 0
+    if not args.out_dir:
+        raise UnisonoError("give --out-dir DIR for the edited files of --manifest.")
+    from tqdm import tqdm
+
+    rows = read_manifest(args.manifest, required=("instruction",))
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = [(i, row) for i, row in enumerate(rows) if not (out_dir / f"{row.id}.wav").is_file()]
+    model = _model(args) if todo else None
+    for index, row in tqdm(todo, desc="edit", unit="item"):
+        try:
+            result = _edit_one(model, row.audio, row.fields["instruction"], args, args.seed + index)
+        except UnisonoError as err:
+            raise _in_row(row, err) from err
+        target = out_dir / f"{row.id}.wav"
+        partial = target.with_suffix(".partial.wav")  # a killed run leaves no half-written item
+        result.save(partial)
+        partial.replace(target)
+    print(f"{out_dir} ({len(todo)} edited, {len(rows) - len(todo)} already done)")
     return 0
 
 
@@ -51,16 +142,71 @@ def _run_sing(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(parser: argparse.ArgumentParser, *, cfg_help: str) -> None:
-    parser.add_argument("-o", "--output", required=True, help="output wav")
+def _describe(model, audio, question: str | None, args: argparse.Namespace, seed: int) -> str:
+    if question:
+        return model.ask(audio, question, steps=args.steps, seed=seed)
+    return model.caption(audio, steps=args.steps, seed=seed)
+
+
+def _done_ids(path: Path) -> set[str]:
+    """Ids already written to a caption output. A line a killed run left half-written is dropped
+    from the file (its item runs again)."""
+    if not path.is_file():
+        return set()
+    done, kept = set(), []
+    for line in path.read_text().splitlines():
+        try:
+            done.add(str(json.loads(line)["id"]))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+        kept.append(line)
+    text = "".join(line + "\n" for line in kept)
+    if path.read_text() != text:
+        path.write_text(text)
+    return done
+
+
+def _run_caption(args: argparse.Namespace) -> int:
+    if args.manifest is None:
+        if args.input is None:
+            raise UnisonoError("give IN.wav, or --manifest M --out FILE.jsonl.")
+        print(_describe(_model(args), args.input, args.question, args, args.seed))
+        return 0
+    if not args.out:
+        raise UnisonoError("give --out FILE.jsonl for the answers of --manifest.")
+    from tqdm import tqdm
+
+    rows = read_manifest(args.manifest, required=())
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = _done_ids(out)
+    todo = [(i, row) for i, row in enumerate(rows) if row.id not in done]
+    model = _model(args) if todo else None
+    with out.open("a", encoding="utf-8") as stream:
+        for index, row in tqdm(todo, desc="caption", unit="item"):
+            question = row.fields.get("question") or args.question
+            try:
+                text = _describe(model, row.audio, question, args, args.seed + index)
+            except UnisonoError as err:
+                raise _in_row(row, err) from err
+            record = {"id": row.id, "audio": str(row.audio)}
+            record.update({"question": question, "answer": text} if question else {"caption": text})
+            stream.write(json.dumps(record) + "\n")
+            stream.flush()
+    print(f"{out} ({len(todo)} written, {len(rows) - len(todo)} already done)")
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser, *, cfg_help: str, output: bool = True) -> None:
+    parser.add_argument("-o", "--output", required=output, help="output wav")
     parser.add_argument("--model", default=None, help="model folder (default: shipped model)")
     parser.add_argument("--steps", type=int, default=None, help="solver steps (default: task's)")
     parser.add_argument("--cfg", type=float, default=None, help=cfg_help)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="item i of a batch uses seed + i")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `tts`, `edit`, `enhance` and `upsample`."""
+    """Add `tts`, `edit`, `enhance`, `upsample`, `sing` and `caption`."""
     tts = subparsers.add_parser("tts", help="speech from text (zero-shot with --voice REF.wav)")
     tts.add_argument("text")
     tts.add_argument("--voice", default=None, help="reference recording to clone")
@@ -71,11 +217,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(tts, cfg_help="guidance scale (default: task's)")
     tts.set_defaults(func=_run_tts)
 
-    edit = subparsers.add_parser("edit", help='edit audio by instruction ("Remove the siren")')
-    edit.add_argument("input")
-    edit.add_argument("instruction")
+    edit = subparsers.add_parser('edit', help='edit audio by instruction ("Remove the siren"); '
+                                 'batch: --manifest M --out-dir D')
+    edit.add_argument("input", nargs="?")
+    edit.add_argument("instruction", nargs="?")
     edit.add_argument("--task", default=None, help="force a task (default: read from the instruction)")
-    _common(edit, cfg_help="guidance scale (default: task's)")
+    edit.add_argument("--manifest", default=None,
+                      help='JSONL rows {"audio", "instruction", "id"?} (batch mode)')
+    edit.add_argument("--out-dir", default=None, help="folder for --manifest (finished skipped)")
+    _common(edit, cfg_help="guidance scale (default: task's)", output=False)
     edit.set_defaults(func=_run_edit)
 
     sing = subparsers.add_parser("sing", help="singing from a score JSON (notes + lyrics)")
@@ -92,3 +242,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _common(parser, cfg_help="guidance scale (default 1: none, as UniFlow-Audio)")
         parser.set_defaults(func=_run_restore)
 
+    caption = subparsers.add_parser(
+        "caption", help="describe audio, or answer --question; batch: --manifest M --out F.jsonl")
+    caption.add_argument("input", nargs="?", help="audio file")
+    caption.add_argument("--question", default=None, help="ask this instead of captioning")
+    caption.add_argument("--manifest", default=None,
+                         help='JSONL rows {"audio", "question"?, "id"?} (batch mode)')
+    caption.add_argument("--out", default=None, help="JSONL answers for --manifest (appended; "
+                         "ids already there are skipped)")
+    caption.add_argument("--model", default=None, help="model folder (default: shipped model)")
+    caption.add_argument("--steps", type=int, default=None,
+                         help="unmasking steps (default: task's; 1 = one-step greedy)")
+    caption.add_argument("--seed", type=int, default=0, help="item i of a batch uses seed + i")
+    caption.set_defaults(func=_run_caption)

@@ -11,8 +11,8 @@ one frame). FD and FAD apply the same Frechet formula to different populations:
   over VGGish frames, as google-research frechet_audio_distance and fadtk compute it).
 
 Frechet distance between N(mu_a, Sigma_a) and N(mu_b, Sigma_b), Sigma the unbiased covariance:
-|mu_a - mu_b|^2 + Tr(Sigma_a + Sigma_b - 2 (Sigma_a Sigma_b)^(1/2)), with the matrix square root by
-`scipy.linalg.sqrtm` as pytorch-fid does it.
+|mu_a - mu_b|^2 + Tr(Sigma_a + Sigma_b - 2 (Sigma_a Sigma_b)^(1/2)), with the trace of the matrix square root
+from eigenvalues (`trace_sqrt_product`), equal to pytorch-fid's `scipy.linalg.sqrtm` form.
 
 The default embedder is the pretrained aiSFX sound-effect CNN (`AisfxEmbedder`, weights bundled in
 the `aisfx` wheel, installed with `pip install aisfx==0.1.2 --no-deps`). `LocalEmbedder` loads a
@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import functools
 import json
-import warnings
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
-import scipy.linalg
 import scipy.special
 import torch
 
@@ -265,8 +263,8 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray,
                      cov_b: np.ndarray) -> float:
     """Frechet distance between N(mean_a, cov_a) and N(mean_b, cov_b): (E,) means, (E, E) covs.
 
-    The pytorch-fid recipe: sqrtm of cov_a @ cov_b; if it is not finite (singular product) both
-    covariances get 1e-6 on the diagonal; a small imaginary part from round-off is dropped. The
+    The pytorch-fid formula; tr(sqrtm(cov_a @ cov_b)) comes from an eigen-decomposition
+    (`trace_sqrt_product`, equal to scipy's sqrtm and defined for singular covariances). The
     result is clamped at 0 (it is a squared distance; round-off can make it -1e-12).
     """
     mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
@@ -275,22 +273,23 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray,
             or cov_a.shape != 2 * mean_a.shape):
         raise UnisonoError(f"Gaussian statistics disagree in size: means {mean_a.shape} and "
                            f"{mean_b.shape}, covariances {cov_a.shape} and {cov_b.shape}.")
-    with warnings.catch_warnings():
-        # Singular covariances (fewer samples than dimensions) are expected; handled below.
-        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-        covmean = scipy.linalg.sqrtm(cov_a @ cov_b)
-        if not np.all(np.isfinite(covmean)):
-            offset = np.eye(cov_a.shape[0]) * 1e-6
-            covmean = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-    if np.iscomplexobj(covmean):
-        if not np.allclose(np.diagonal(covmean).imag, 0.0, atol=1e-3):
-            raise UnisonoError("the covariance product has no real square root (imaginary part "
-                               f"{np.max(np.abs(covmean.imag)):.3g}): the embeddings are "
-                               "degenerate.")
-        covmean = covmean.real
     diff = mean_a - mean_b
-    value = diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean)
+    value = diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt_product(cov_a, cov_b)
     return max(float(value), 0.0)
+
+
+def trace_sqrt_product(cov_a: np.ndarray, cov_b: np.ndarray) -> float:
+    """tr(sqrtm(cov_a @ cov_b)) for symmetric PSD (E, E) matrices, by eigen-decomposition.
+
+    cov_a @ cov_b is similar to sqrt(cov_a) cov_b sqrt(cov_a), which is symmetric PSD, so the
+    trace of the square root is the sum of the square roots of its eigenvalues (round-off
+    negatives clipped to 0). Equal to the scipy.linalg.sqrtm recipe, an order of magnitude faster.
+    """
+    values, vectors = np.linalg.eigh(np.asarray(cov_a, np.float64))
+    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    middle = root_a @ np.asarray(cov_b, np.float64) @ root_a
+    eigen = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    return float(np.sum(np.sqrt(np.clip(eigen, 0.0, None))))
 
 
 class FrechetDistance(Metric):

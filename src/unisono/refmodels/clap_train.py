@@ -8,7 +8,8 @@ The audio tower can start from a trained tagger's CNN (`init_audio_from`), and i
 `frozen_stages` stages (stem included) can stay frozen.
 With a duration kernel (see `unisono.models.clap`), the log duration predicted from each of a
 clip's captions is also regressed on the clip's (`duration_weight`).
-Validation: text-to-audio R@1 / R@10 among the validation clips, first caption as the query.
+Validation: text-to-audio R@1 / R@10 among the validation clips, first caption as the query
+(clips sharing that caption text count as each other's match).
 
 Shapes: B batch, W text width, E joint width.
 """
@@ -124,7 +125,8 @@ def _validation(caches: list[MelCache], table: dict[str, np.ndarray]):
             with torch.no_grad():
                 text = model.text_embedding(queries).numpy()
             audio = model.embed_mels([cache.mel(i) for i in range(len(cache))])
-            found = retrieval_recall(text @ audio.T, ks=(1, 10))
+            found = retrieval_recall(text @ audio.T, ks=(1, 10),
+                                     groups=[e.captions[0] for e in cache.entries])
             for name, value in found.items():
                 scores[f"{Path(cache.manifest).parent.name}/{name}"] = value
         return scores

@@ -2,9 +2,10 @@
 
 `prepare_caches` renders any configured world set that is missing (`unisono world render`), writes
 the recorded-clip manifest when asked, and builds the mel cache of every manifest. `BatchPlan` fixes
-which clips form batch `step`: epoch e shuffles all clips with `default_rng([seed, e])`, sorts
-groups of batches by length (less padding) and shuffles the batch order, so a resumed run replays
-exactly the batches of an uninterrupted one. `augment` draws, per clip and step, the codec round
+which clips form batch `step`: epoch e shuffles all clips (or draws as many by weight, for
+class-balanced sampling) with `default_rng([seed, e])`, sorts groups of batches by length (less
+padding) and shuffles the batch order, so a resumed run replays exactly the batches of an
+uninterrupted one. `augment` draws, per clip and step, the codec round
 trip or the clean copy, a gain and SpecAugment masks from `default_rng([seed, step, row])`.
 
 Shapes: M mel bins, T frames, B batch.
@@ -169,9 +170,14 @@ def prepare_caches(paths: list[Path], data: RefDataConfig, mel: MelConfig, *, wi
 
 
 class BatchPlan:
-    """The clips of every step (see the module docstring)."""
+    """The clips of every step (see the module docstring).
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, *, group: int = 32) -> None:
+    With `weights`, an epoch is not a permutation but as many clips drawn with replacement with
+    probability proportional to their weight (class-balanced sampling); the rest is the same.
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, *, group: int = 32,
+                 weights: np.ndarray | None = None) -> None:
         if len(lengths) < batch_size:
             raise UnisonoError(f"only {len(lengths)} training clips for batch size {batch_size}")
         self.lengths = np.asarray(lengths)
@@ -179,11 +185,22 @@ class BatchPlan:
         self.seed = seed
         self.group = group
         self.steps_per_epoch = len(lengths) // batch_size
+        self.probabilities = None
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != self.lengths.shape or not np.all(weights >= 0) or weights.sum() <= 0:
+                raise UnisonoError("sampling weights must be one non-negative number per clip, "
+                                   "not all zero")
+            self.probabilities = weights / weights.sum()
 
     @functools.lru_cache(maxsize=2)  # noqa: B019 - a plan lives as long as its training run
     def _epoch(self, epoch: int) -> np.ndarray:
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.lengths))
-        order = order[: self.steps_per_epoch * self.batch_size]
+        rng = np.random.default_rng([self.seed, epoch])
+        size = self.steps_per_epoch * self.batch_size
+        if self.probabilities is None:
+            order = rng.permutation(len(self.lengths))[:size]
+        else:
+            order = rng.choice(len(self.lengths), size=size, p=self.probabilities)
         span = self.group * self.batch_size
         for start in range(0, len(order), span):
             chunk = order[start : start + span]

@@ -4,13 +4,15 @@ Metrics:
 - `single_label_macro_f1`: per-class F1 of a top-1 classification, averaged over every class that
   occurs in the truth or the predictions (scikit-learn's "macro" over the union of labels).
 - `multi_label_macro_f1`: the same for sets of labels per clip (present if p >= threshold).
-- `retrieval_recall`: R@k of text-to-audio retrieval, query i's match being audio i.
+- `retrieval_recall`: R@k of text-to-audio retrieval, query i's match being audio i (and, when
+  groups are given, any audio whose caption is the same text).
 
 `tagger_scores` reads single-event clips (one event; a background bed may play under it): the
 top-1 sound-event label against the event's class, and the thresholded multi-label F1 against
 {event, bed}. Candidates of the top-1 are the sound-event labels; the bed-only labels ("traffic",
 "babble", ...) and the coarse ones never are, and over a bed that is itself an event class ("rain",
-"wind", "stream") that label is left out too: it is present, but it is not the event asked about.
+"wind", "stream") that label is left out too: it is present, but it is not the event asked about
+(unless the event is of the bed's own class: then it is the answer).
 Scores are given for all single-event clips, for isolated ones (no bed) and per source.
 
 Shapes: Q queries, N items.
@@ -54,16 +56,34 @@ def multi_label_macro_f1(truth: Sequence[set[str]], predicted: Sequence[set[str]
     return float(np.mean(scores))
 
 
-def retrieval_recall(similarity: np.ndarray, ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
-    """R@k for a (Q, Q) query-by-item similarity whose correct item for query i is item i.
+def retrieval_ranks(similarity: np.ndarray, groups: Sequence[object] | None = None) -> np.ndarray:
+    """(Q,) rank (0 = first) of the best correct item of each query of a (Q, Q) similarity.
 
-    Ties count against the query (an item scoring the same as the match ranks above it).
+    Item i is correct for query i; with `groups` (one key per query / item, e.g. the caption
+    text), every item of the query's group is: two clips with the same caption cannot be told
+    apart by their text, so retrieving either is a hit. Ties count against the query (a wrong
+    item scoring the same as the best correct one ranks above it).
     """
     similarity = np.asarray(similarity, dtype=np.float64)
     if similarity.ndim != 2 or similarity.shape[0] != similarity.shape[1]:
         raise UnisonoError(f"similarity must be square (queries, items); got {similarity.shape}")
-    correct = np.diag(similarity)
-    rank = (similarity >= correct[:, None]).sum(axis=1) - 1  # items at least as good, minus itself
+    size = similarity.shape[0]
+    if groups is None:
+        correct = np.eye(size, dtype=bool)
+    else:
+        if len(groups) != size:
+            raise UnisonoError(f"{len(groups)} groups for {size} queries: give one per query")
+        keys = list(groups)
+        correct = np.array([[a == b for b in keys] for a in keys], dtype=bool)
+    best = np.where(correct, similarity, -np.inf).max(axis=1)
+    return ((similarity >= best[:, None]) & ~correct).sum(axis=1)
+
+
+def retrieval_recall(similarity: np.ndarray, ks: Sequence[int] = (1, 5, 10), *,
+                     groups: Sequence[object] | None = None) -> dict[str, float]:
+    """R@k for a (Q, Q) query-by-item similarity whose correct item for query i is item i (and,
+    with `groups`, every item sharing query i's group: see `retrieval_ranks`)."""
+    rank = retrieval_ranks(similarity, groups)
     return {f"R@{k}": float(np.mean(rank < k)) for k in ks}
 
 
@@ -98,13 +118,16 @@ def single_event_clips(entries: Sequence[ManifestEntry]) -> list[int]:
 
 
 def tagger_scores(prediction: TagPrediction, entries: Sequence[ManifestEntry], *,
-                  threshold: float = 0.5) -> dict[str, float]:
+                  threshold: float = 0.5, classes: Sequence[str] | None = None) -> dict[str, float]:
     """Scores of a tagger on single-event clips (see the module docstring).
 
     Args:
         prediction: the tagger's output for exactly `entries` (same order).
         entries: world manifest entries.
         threshold: probability at which a label counts as present.
+        classes: when given, only clips whose event is of one of these classes are scored, and
+            the top-1 label is chosen among them (a classifier of these classes only, e.g. the
+            procedural ones).
 
     Returns:
         clips, top1_macro_f1, top1_accuracy, multilabel_macro_f1, and the top-1 macro F1 (and
@@ -113,17 +136,21 @@ def tagger_scores(prediction: TagPrediction, entries: Sequence[ManifestEntry], *
     if len(prediction) != len(entries):
         raise UnisonoError(f"{len(prediction)} predictions for {len(entries)} entries")
     chosen = single_event_clips(entries)
+    if classes is not None:
+        chosen = [i for i in chosen if single_event(entries[i])[0] in set(classes)]
     if not chosen:
-        raise UnisonoError("no single-event clips in these entries: render sfx clips")
+        raise UnisonoError("no single-event clips (of the given classes) in these entries: "
+                           "render sfx clips")
     names = list(prediction.labels["event"])
-    candidates = set(sound_event_labels(names))
+    candidates = set(sound_event_labels(names)) & set(names if classes is None else classes)
     probabilities = prediction.probabilities["event"]
     truth, top1, truth_sets, predicted_sets, sources, isolated = [], [], [], [], [], []
     for i in chosen:
         entry = entries[i]
         event_class, source = single_event(entry)
         background = entry.extra.get("background")
-        allowed = [k for k, name in enumerate(names) if name in candidates and name != background]
+        allowed = [k for k, name in enumerate(names)
+                   if name in candidates and (name != background or name == event_class)]
         truth.append(event_class)
         top1.append(names[allowed[int(np.argmax(probabilities[i, allowed]))]])
         truth_sets.append({event_class} | ({str(background)} if background else set()))

@@ -4,6 +4,9 @@ Data: world sets (rendered when missing) and the recorded clips, read from mel c
 every batch comes from the codec round trip so generated audio is tagged as well as clean audio.
 Loss: binary cross-entropy summed over the labels of the multi-label heads (event, instrument) and
 cross-entropy for the single-label heads (voice, gender), weighted by `TaggerLossConfig`.
+Sampling can be class-balanced (`balance_power`: recorded-clip labels have a handful of
+recordings each while a few, hi-hat or snare, have dozens), and a run can start from a trained
+tagger (`init_from`) to fine-tune it.
 Validation (every `run.eval_every` steps, EMA weights): top-1 macro F1 on single-event clips and
 voice / gender accuracy on the validation sets.
 
@@ -20,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unisono.models.refnet import pad_batch
+from unisono.errors import UnisonoError
+from unisono.models.refnet import load_state, pad_batch
 from unisono.models.tagger import HEADS, Tagger, TaggerConfig
 from unisono.refmodels.cache import MelCache, mel_statistics
 from unisono.refmodels.data import (
@@ -33,7 +37,7 @@ from unisono.refmodels.data import (
     training_manifests,
     validation_manifests,
 )
-from unisono.refmodels.evaluate import tagger_scores
+from unisono.refmodels.evaluate import sound_event_labels, tagger_scores
 from unisono.refmodels.labels import (
     IGNORE,
     ClipTargets,
@@ -61,6 +65,13 @@ class TrainTaggerConfig:
 
     `model.events`, `model.instruments` and `model.voices` may be left empty: they are then
     filled with every label of the world and of the installed recorded clips.
+
+    Attributes:
+        balance_power: class-balanced sampling: a clip is drawn with probability proportional to
+            (median label count / count of its rarest event label) ** balance_power, counts taken
+            over the training clips (0: every clip once per epoch, in random order).
+        init_from: a tagger folder whose weights (and mel statistics) start the run, e.g. to
+            fine-tune a trained tagger; its label lists must be the config's.
     """
 
     model: TaggerConfig = field(default_factory=TaggerConfig)
@@ -69,6 +80,8 @@ class TrainTaggerConfig:
     loss: TaggerLossConfig = field(default_factory=TaggerLossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RefRunConfig = field(default_factory=lambda: RefRunConfig(output_dir="runs/tagger"))
+    balance_power: float = 0.0
+    init_from: str | None = None
 
 
 def _fill_labels(model: TaggerConfig) -> None:
@@ -90,6 +103,22 @@ class _Targets:
             self.instruments[row, list(target.instruments)] = 1.0
         self.voice = np.array([t.voice for t in targets], dtype=np.int64)
         self.gender = np.array([t.gender for t in targets], dtype=np.int64)
+
+
+def balanced_weights(events: np.ndarray, power: float, columns: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """(N,) sampling weights from (N, K) 0/1 event targets: (median count / count of the clip's
+    rarest label) ** power, the median taken over labels that occur. Only the labels of the
+    (K,) bool `columns` count (default: all): the coarse speech / music labels and the beds are
+    left out, so speech and music clips, which have no sound event, count as one of median
+    frequency rather than starving the voice and instrument heads."""
+    if columns is not None:
+        events = events[:, np.asarray(columns, dtype=bool)]
+    counts = events.sum(axis=0)
+    median = float(np.median(counts[counts > 0])) if np.any(counts > 0) else 1.0
+    rarest = np.where(events > 0, counts[None, :], np.inf).min(axis=1)
+    rarest = np.where(np.isfinite(rarest), rarest, median)
+    return (median / rarest) ** power
 
 
 def tagger_loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
@@ -153,14 +182,27 @@ def train_tagger(config: TrainTaggerConfig, *, resume: bool = True, show_progres
                         for c, i in refs], config.model)
     cache_lengths = [cache.lengths() for cache in caches]
     lengths = np.array([cache_lengths[c][i] for c, i in refs])
+    weights = None
+    if config.balance_power:
+        sound_events = set(sound_event_labels(config.model.events))
+        weights = balanced_weights(targets.events, config.balance_power,
+                                   np.array([name in sound_events for name in config.model.events]))
     plan = BatchPlan(lengths, config.data.batch_size, config.run.seed,
-                     group=config.data.bucket_batches)
+                     group=config.data.bucket_batches, weights=weights)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.run.seed)
         model = Tagger(config.model)
-    mean, std = mel_statistics(caches)
-    model.backbone.set_mel_statistics(torch.from_numpy(mean), torch.from_numpy(std))
+    if config.init_from:
+        start = Tagger.from_pretrained(config.init_from)
+        for head in HEADS:
+            if start.config.labels(head) != config.model.labels(head):
+                raise UnisonoError(f"init_from {config.init_from}: its {head!r} labels differ from "
+                                   "the config's; copy its label lists into model")
+        load_state(model, start.state_dict(), Path(config.init_from))
+    else:
+        mean, std = mel_statistics(caches)
+        model.backbone.set_mel_statistics(torch.from_numpy(mean), torch.from_numpy(std))
 
     def loss_at(net: nn.Module, step: int) -> tuple[torch.Tensor, dict[str, float]]:
         rows = plan.batch(step)
