@@ -103,3 +103,21 @@ def test_export_keeps_the_ema_weights_in_float16(model_dir, tmp_path) -> None:
     with pytest.raises(UnisonoError, match="bare checkpoint"):
         export_model_folder(model_dir / "generator", tmp_path / "x")
     assert main(["export", str(model_dir), str(tmp_path / "cli")]) == 0
+
+
+def test_export_of_a_run_checkpoint_reads_the_run_config(model_dir, tmp_path) -> None:
+    import shutil
+
+    from unisono.pipeline import export_model_folder
+
+    run = tmp_path / "run"
+    checkpoint = run / "checkpoints" / "step-00000010"
+    shutil.copytree(model_dir / "generator", checkpoint)
+    (run / "train_config.yaml").write_text(
+        "tasks: {t2a: 2.0, se: 0.5, sr: 0.0}\ndata: {manifests: [x.jsonl], length_mode: fixed, "
+        "fixed_seconds: 6.0}\n")
+    exported = Unisono.from_pretrained(export_model_folder(checkpoint, tmp_path / "out"))
+    assert exported.tasks == ["se", "t2a"]  # the weighted tasks; sr had weight 0
+    assert exported.length_mode == "fixed" and exported.fixed_seconds == 6.0
+    assert Unisono.from_pretrained(export_model_folder(checkpoint, tmp_path / "out2",
+                                                       tasks=["t2a"])).tasks == ["t2a"]

@@ -20,6 +20,7 @@ from unisono.models.dit import DiT
 from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE, save_model_folder
 
 MODEL_INDEX = "unisono.json"
+RUN_CONFIG = "train_config.yaml"  # what `unisono train` writes into its run folder
 FORMAT_VERSION = 1
 
 
@@ -74,32 +75,58 @@ def export_model_folder(
 
     Args:
         source: a model folder (`final/` of a run) or a training checkpoint folder inside one's
-            `checkpoints/` (its unisono.json is taken from the run's `final/` or rebuilt from the
-            run's train_config.yaml).
+            `checkpoints/` (its unisono.json is rebuilt from the run's train_config.yaml).
         directory: the folder to write.
         half: store float16.
-        tasks: the task list when `source` is a bare checkpoint of a run without final/.
+        tasks: the tasks to list (default: the source's); needed for a checkpoint folder
+            outside a run folder.
     """
     source = Path(source)
     generator_dir = source / "generator" if (source / MODEL_INDEX).is_file() else source
     if not (generator_dir / CONFIG_FILE).is_file():
         raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint.")
+    codec_folder = None  # the codec to copy into the export, when not the shipped one
     if (source / MODEL_INDEX).is_file():
         index = json.loads((source / MODEL_INDEX).read_text())
+    elif tasks is None and (source.parent.parent / RUN_CONFIG).is_file():
+        index, codec_folder = _index_from_run(source.parent.parent / RUN_CONFIG)
     else:
         if tasks is None:
-            raise UnisonoError(f"{source} is a bare checkpoint: pass the tasks it was trained for.")
+            raise UnisonoError(f"{source} is a bare checkpoint outside a run folder (no "
+                               f"../../{RUN_CONFIG}): pass the tasks it was trained for.")
         index = {"format": FORMAT_VERSION, "tasks": tasks, "codec": "default",
                  "text_encoder": "default", "length_mode": "clip", "fixed_seconds": 10.0}
+    if tasks is not None:
+        index["tasks"] = list(tasks)
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
     state = {k: (v.half() if half and v.is_floating_point() else v)
              for k, v in model.state_dict().items()}
     directory = Path(directory)
     save_model_folder(directory / "generator", config=model.config, state=state)
     if index.get("codec") not in (None, "default"):
-        shutil.copytree(source / index["codec"], directory / index["codec"], dirs_exist_ok=True)
+        codec_folder = codec_folder or source / index["codec"]
+        shutil.copytree(codec_folder, directory / index["codec"], dirs_exist_ok=True)
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
     return directory
+
+
+def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
+    """The unisono.json a run writes into final/, rebuilt from its train_config.yaml, and the
+    codec folder the run named (None: the shipped codec)."""
+    from unisono.config import load_config
+    from unisono.train.config import TrainGeneratorConfig
+
+    config = load_config(TrainGeneratorConfig, run_config)
+    codec = Path(config.run.codec) if config.run.codec else None
+    index = {
+        "format": FORMAT_VERSION,
+        "tasks": sorted(name for name, weight in config.tasks.items() if weight > 0),
+        "codec": "codec" if codec is not None else "default",
+        "text_encoder": config.run.text_encoder or "default",
+        "length_mode": config.data.length_mode,
+        "fixed_seconds": config.data.fixed_seconds,
+    }
+    return index, codec
 
 
 def default_model_dir() -> Path:

@@ -164,6 +164,7 @@ class Unisono:
         sway: float | None = None,
         seed: int = 0,
         task: str = "t2a",
+        cfg_interval: tuple[float, float] | None = None,
     ) -> GeneratedAudio | list[GeneratedAudio]:
         """Generate audio from text (t2a; t2m with task="t2m").
 
@@ -177,6 +178,8 @@ class Unisono:
             sway: sway-sampling coefficient (F5-TTS), 0 for a uniform grid.
             seed: prompt i uses seed + i, so a prompt's audio does not depend on its batch.
             task: the generation task.
+            cfg_interval: (t_low, t_high), the flow times (1 = noise) at which guidance applies
+                (default: the task's recipe); a single conditional pass elsewhere.
 
         Returns:
             One `GeneratedAudio`, or a list for a list of prompts.
@@ -195,6 +198,7 @@ class Unisono:
             solver=solver or recipe.solver,
             sway=recipe.sway if sway is None else sway,
             seed=seed,
+            cfg_interval=recipe.cfg_interval if cfg_interval is None else cfg_interval,
         )
         outputs = []
         for index, (text, length, latent) in enumerate(zip(prompts, seconds, latents, strict=True)):
@@ -223,6 +227,7 @@ class Unisono:
         self, prompts: list[str], seconds: list[float], *, steps: int, cfg: float, solver: str,
         sway: float, seed: int, sources: list[SourceCondition | None] | None = None,
         phones: tuple[list[str], list[float], list[int]] | None = None,
+        cfg_interval: tuple[float, float] = (0.0, 1.0),
     ) -> list[torch.Tensor]:
         """Latents (C, T_i) for a batch; `sources` gives per row a source latent and its tag;
         `phones` (one row) the time-aligned content: symbols, seconds and MIDI pitches."""
@@ -266,7 +271,8 @@ class Unisono:
         if phones is not None:
             unconditional["content_mask"] = torch.zeros(batch, dtype=torch.bool)
         guided = ClassifierFreeGuidance(
-            self.generator, conditions=conditions, unconditional=unconditional, scale=cfg
+            self.generator, conditions=conditions, unconditional=unconditional, scale=cfg,
+            interval=cfg_interval,
         )
         latent = sample(guided, noise, num_steps=steps, solver=solver, sway=sway)
         return [latent[row, :, :length] for row, length in enumerate(frames)]
@@ -306,7 +312,7 @@ class Unisono:
         [latent] = self._sample(
             [instruction], [seconds], steps=steps or recipe.steps,
             cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
-            seed=seed, phones=phones,
+            cfg_interval=recipe.cfg_interval, seed=seed, phones=phones,
         )
         audio = self.codec.decode_latent(latent, num_samples=int(round(seconds * self.sample_rate)))
         return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
@@ -343,7 +349,8 @@ class Unisono:
         [result] = self._sample(
             [instruction], [latent.shape[1] / self.frame_rate],
             steps=steps or recipe.steps, cfg=recipe.cfg if cfg is None else cfg,
-            solver=solver or recipe.solver, sway=recipe.sway, seed=seed,
+            solver=solver or recipe.solver, sway=recipe.sway,
+            cfg_interval=recipe.cfg_interval, seed=seed,
             sources=[SourceCondition(latent, TAG_TRANSFORM)],
         )
         output = self.codec.decode_latent(result, num_samples=samples)
@@ -419,7 +426,7 @@ class Unisono:
         [latent] = self._sample(
             [instruction], [seconds], steps=steps or recipe.steps,
             cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
-            seed=seed, sources=sources,
+            cfg_interval=recipe.cfg_interval, seed=seed, sources=sources,
         )
         audio = self.codec.decode_latent(latent[:, reference_frames:])
         return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
@@ -447,7 +454,7 @@ class Unisono:
         [latent] = self._sample(
             [instruction], [total], steps=steps or recipe.steps,
             cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway,
-            seed=seed, phones=(phones, seconds, [0] * len(phones)),
+            cfg_interval=recipe.cfg_interval, seed=seed, phones=(phones, seconds, [0] * len(phones)),
         )
         audio = self.codec.decode_latent(latent, num_samples=int(round(total * self.sample_rate)))
         return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)

@@ -153,3 +153,28 @@ def test_guided_sampling_at_scale_zero_is_unconditional_sampling() -> None:
         sample(guided, noise, num_steps=4, solver="midpoint"),
         sample(CountingModel(), noise, num_steps=4, solver="midpoint", conditions=unconditional),
     )
+
+
+def test_guidance_interval_guides_inside_and_is_conditional_outside() -> None:
+    latent, _, conditions, unconditional = _inputs()
+    model = CountingModel()
+    guided = ClassifierFreeGuidance(
+        model, conditions=conditions, unconditional=unconditional, scale=3.0, interval=(0.3, 0.7)
+    )
+    for t, inside in ((0.1, False), (0.3, True), (0.5, True), (0.7, True), (0.95, False)):
+        flow_time = torch.full((3,), t)
+        model.batch_sizes.clear()
+        velocity = guided(latent, flow_time)
+        v_cond = model(latent, flow_time, **conditions)
+        v_uncond = model(latent, flow_time, **unconditional)
+        expected = v_uncond + 3.0 * (v_cond - v_uncond) if inside else v_cond
+        torch.testing.assert_close(velocity, expected)
+        assert model.batch_sizes[0] == (6 if inside else 3)  # one conditional pass outside
+
+
+@pytest.mark.parametrize("interval", [(0.6, 0.4), (-0.1, 0.5), (0.2, 1.5)])
+def test_bad_guidance_interval_is_an_error(interval) -> None:
+    _, _, conditions, unconditional = _inputs()
+    with pytest.raises(UnisonoError, match="guidance interval"):
+        ClassifierFreeGuidance(CountingModel(), conditions=conditions,
+                               unconditional=unconditional, scale=2.0, interval=interval)

@@ -31,6 +31,18 @@ def _read_prompts(path: str) -> list[str]:
     return prompts
 
 
+def _interval(text: str | None) -> tuple[float, float] | None:
+    """"0.2,0.9" -> (0.2, 0.9); None -> None (the task's recipe)."""
+    if text is None:
+        return None
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError as err:
+        raise UnisonoError(f"--cfg-interval takes two flow times LOW,HIGH (e.g. 0.2,0.9); got "
+                           f"{text!r}.") from err
+    return low, high
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -41,7 +53,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     model = Unisono.from_pretrained(args.model)
     settings = dict(
         duration=args.duration, steps=args.steps, cfg=args.cfg, solver=args.solver,
-        sway=args.sway, task=args.task,
+        sway=args.sway, task=args.task, cfg_interval=_interval(args.cfg_interval),
     )
     if args.prompt is not None:
         if not args.output:
@@ -110,6 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--duration", type=float, default=None, help="seconds (default: predicted)")
     generate.add_argument("--steps", type=int, default=None, help="solver steps (default: task's)")
     generate.add_argument("--cfg", type=float, default=None, help="guidance scale (1: none)")
+    generate.add_argument("--cfg-interval", default=None, metavar="LOW,HIGH",
+                          help="guide only at flow times LOW..HIGH (1 = noise; default: task's)")
     generate.add_argument("--solver", choices=sorted(SOLVERS), default=None)
     generate.add_argument("--sway", type=float, default=None, help="sway coefficient (0: uniform)")
     generate.add_argument("--seed", type=int, default=0)

@@ -53,6 +53,7 @@ def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int) 
     [latent] = model._sample(
         [example.instruction], [float(sum(example.phone_seconds))], steps=steps or recipe.steps,
         cfg=recipe.cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
+        cfg_interval=recipe.cfg_interval,
         phones=(list(example.phones), list(example.phone_seconds), list(pitches)),
     )
     audio = model.codec.decode_latent(latent, num_samples=example.target.shape[0])
@@ -77,6 +78,7 @@ def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int) ->
         [tts_instruction(example.transcript or "", clone=True)],
         [seconds + reference.shape[1] / model.frame_rate], steps=steps or recipe.steps,
         cfg=recipe.cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
+        cfg_interval=recipe.cfg_interval,
         sources=[SourceCondition(reference, TAG_REFERENCE)],
     )
     return np.asarray(model.codec.decode_latent(latent[:, reference.shape[1]:]), dtype=np.float32)

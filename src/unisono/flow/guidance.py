@@ -99,6 +99,9 @@ class ClassifierFreeGuidance:
         scale: Guidance weight w; 1 is plain conditional sampling, 0 unconditional.
         batched: Try one forward pass on a doubled batch; False forces two passes (for models
             whose memory cannot take 2B).
+        interval: (t_low, t_high): guide only at flow times t_low <= t <= t_high and make one
+            conditional pass elsewhere (Kynkaanniemi et al. 2024, "Applying guidance in a
+            limited interval"); (0, 1), the default, guides every step.
     """
 
     def __init__(
@@ -109,7 +112,14 @@ class ClassifierFreeGuidance:
         unconditional: Mapping[str, Any],
         scale: float,
         batched: bool = True,
+        interval: tuple[float, float] = (0.0, 1.0),
     ) -> None:
+        low, high = (float(v) for v in interval)
+        if not 0.0 <= low <= high <= 1.0:
+            raise UnisonoError(
+                f"guidance interval {interval} must satisfy 0 <= low <= high <= 1 (flow times; "
+                "1 is noise): e.g. (0.0, 1.0) guides every step."
+            )
         if set(conditions) != set(unconditional):
             raise UnisonoError(
                 "Guidance needs the same condition names with and without the instruction; "
@@ -121,10 +131,13 @@ class ClassifierFreeGuidance:
         self.unconditional = dict(unconditional)
         self.scale = float(scale)
         self.batched = batched
+        self.interval = (low, high)
 
     def __call__(self, latent: torch.Tensor, flow_time: torch.Tensor) -> torch.Tensor:
         """Guided velocity for z_t (B, C, T) at times t (B,), shape (B, C, T)."""
-        if self.scale == 1.0:
+        low, high = self.interval
+        outside = bool(((flow_time < low) | (flow_time > high)).all())
+        if self.scale == 1.0 or outside:
             return self.model(latent, flow_time, **self.conditions)
         conditional, unconditional = self.predict_both(latent, flow_time)
         return unconditional + self.scale * (conditional - unconditional)

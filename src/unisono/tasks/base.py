@@ -34,6 +34,8 @@ class InferenceRecipe:
     cfg: float = 4.0
     solver: str = "euler"
     sway: float = -1.0
+    # Flow times (1 = noise) at which guidance applies; one conditional pass elsewhere.
+    cfg_interval: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass
