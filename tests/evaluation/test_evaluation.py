@@ -161,3 +161,21 @@ def test_errors_name_the_fix(eval_model, world_manifest, tmp_path) -> None:
     with pytest.raises(UnisonoError, match="--steps takes whole numbers"):
         eval_cli.run_eval(_parse(["eval", "t2a", "--steps", "8,many", *out]))
     assert eval_cli.parse_steps("8,25") == [8, 25]
+
+
+def test_summary_numbers_each_reason_once() -> None:
+    from unisono.evaluation.report import summary_table
+
+    self_ref = "unavailable: it would compare each target with itself"
+    reports = {
+        "se": {"columns": ["pesq", "si_sdr"],
+               "rows": {"model": {"pesq": 2.5, "si_sdr": 7.25},
+                        "ground truth": {"pesq": self_ref, "si_sdr": self_ref}}},
+        "sr": {"columns": ["lsd"],
+               "rows": {"model": {"lsd": 1.5}, "ground truth": {"lsd": self_ref},
+                        "input": {"lsd": "unavailable: no input | here"}}},
+    }
+    table = summary_table(reports)
+    assert "| se | pesq | 2.5 | n/a [1] |  |" in table
+    assert "| sr | lsd | 1.5 | n/a [1] | n/a [2] |" in table
+    assert table.count(self_ref) == 1 and "[2] unavailable: no input / here" in table

@@ -57,16 +57,28 @@ def markdown_report(report: dict[str, Any]) -> str:
 
 
 def summary_table(reports: dict[str, dict[str, Any]]) -> str:
-    """One table over tasks: a line per (task, metric), a column per row kind."""
+    """One table over tasks: a line per (task, metric), a column per row kind. Each distinct
+    "unavailable" reason is a numbered note under the table, so the cells stay short."""
     rows = list(dict.fromkeys(row for report in reports.values() for row in report["rows"]))
     header = ["task", "metric", *rows]
     lines = ["# Unisono evaluation summary", "",
              "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    notes: dict[str, int] = {}
+
+    def cell(value: MetricValue) -> str:
+        if isinstance(value, float):
+            return format_value(value)
+        reason = format_value(value)
+        number = notes.setdefault(reason, len(notes) + 1)
+        return f"n/a [{number}]"
+
     for task, report in reports.items():
         for column in report["columns"]:
-            cells = [format_value(report["rows"][row][column]) if row in report["rows"] else ""
+            cells = [cell(report["rows"][row][column]) if row in report["rows"] else ""
                      for row in rows]
             lines.append(f"| {task} | {column} | " + " | ".join(cells) + " |")
+    if notes:
+        lines += [""] + [f"[{number}] {reason}  " for reason, number in notes.items()]
     return "\n".join(lines) + "\n"
 
 
