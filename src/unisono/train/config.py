@@ -25,6 +25,9 @@ class GeneratorDataConfig:
         latent_cache: folder of pre-encoded clip latents ("" = <output_dir>/latents); keyed by
             the codec's weights, so a new codec never reads stale latents.
         instruction_dropout: probability of dropping the instruction (classifier-free guidance).
+        workers: loader processes that build and encode batches ahead of the optimiser (0: the
+            training process builds them between steps). The batches are the same either way.
+        prefetch: steps each worker keeps ready.
     """
 
     manifests: list[str] = field(default_factory=list)
@@ -34,6 +37,8 @@ class GeneratorDataConfig:
     fixed_seconds: float = 10.0
     latent_cache: str = ""
     instruction_dropout: float = 0.1
+    workers: int = 0
+    prefetch: int = 2
 
 
 @dataclass

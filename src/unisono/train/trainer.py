@@ -36,6 +36,7 @@ from unisono.train.distributed import (
     wrap_model,
 )
 from unisono.train.latents import LatentCache
+from unisono.train.loader import BatchStream, batch_stream
 from unisono.train.objective import GeneratorObjective, caption_example, flow_example
 from unisono.training import (
     EMA,
@@ -240,20 +241,24 @@ def train_generator(
         if show_progress and info.is_main
         else None
     )
+    stream = BatchStream(sampler, assembler, start=step, stop=run.max_steps,
+                         batch_size=per_process, world_size=info.world_size, rank=info.rank,
+                         grad_accumulation=run.grad_accumulation, seed=run.seed)
+    batches_ahead = batch_stream(stream, workers=config.data.workers,
+                                 prefetch=config.data.prefetch)
     wrapped.train()
     task_losses: dict[str, list[float]] = {}
     while step < run.max_steps:
-        examples_per_micro = per_process * info.world_size
+        built_step, batches = next(batches_ahead)
+        if built_step != step:
+            raise RuntimeError(f"the batch stream gave step {built_step} at step {step}")
         optimizer.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
         task = sampler.task_for_step(step)
         skipped = False
-        for micro in range(run.grad_accumulation):
-            offset = micro * examples_per_micro + info.rank * per_process
-            batch = assembler.assemble(
-                sampler.examples(step, per_process, offset=offset),
-                step=step, seed=run.seed, offset=offset,
-            ).to(info.device)
+        for micro, batch in enumerate(batches):
+            offset = stream.offset(micro)
+            batch = batch.to(info.device)
             if batch.caption_tokens is not None:
                 example = caption_example(batch.caption_tokens, seed=run.seed, step=step,
                                           offset=offset, mask_token=config.model.caption_mask_token)
@@ -304,6 +309,7 @@ def train_generator(
             bar.set_postfix(task=task, loss=f"{shown:.3f}")
         if step % run.checkpoint_every == 0 or step == run.max_steps:
             checkpoint(step)
+    del batches_ahead  # stops the loader workers, if any
     if bar is not None:
         bar.close()
     if logger is not None:
