@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_train_config
 from safetensors.torch import load_file
 
+from conftest import tiny_train_config
 from unisono.codec_files import load_codec
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError

@@ -10,9 +10,9 @@ import time
 
 import pytest
 import torch
-from conftest import tiny_train_config
 from safetensors.torch import load_file
 
+from conftest import tiny_train_config
 from unisono.config import save_config
 
 pytestmark = pytest.mark.slow

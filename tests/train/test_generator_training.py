@@ -5,9 +5,9 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_train_config
 from safetensors.torch import load_file
 
+from conftest import tiny_train_config
 from unisono.codec_files import load_codec
 from unisono.errors import UnisonoError
 from unisono.models.text_encoder import TextEncoder
