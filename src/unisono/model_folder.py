@@ -140,3 +140,16 @@ def default_model_dir() -> Path:
             "folder (the final/ folder of `unisono train`)."
         )
     return folder
+
+
+def read_model_tasks(path: str | Path | None) -> list[str]:
+    """The tasks a model folder was trained for, read from its index alone (None: the default
+    model); no weights are loaded."""
+    directory = Path(path) if path is not None else default_model_dir()
+    index_path = directory / MODEL_INDEX
+    if not index_path.is_file():
+        raise UnisonoError(
+            f"{directory} is not a Unisono model folder (no {MODEL_INDEX}); use the final/ "
+            "folder written by `unisono train`."
+        )
+    return list(json.loads(index_path.read_text())["tasks"])

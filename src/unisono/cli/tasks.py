@@ -1,4 +1,5 @@
-"""`unisono tts | edit | enhance | upsample | sing | caption`: thin over `Unisono`'s task methods.
+"""`unisono tts | edit | enhance | upsample | sing | caption`: thin over `Unisono`'s task methods;
+`unisono tasks` lists the task registry (and which tasks a model folder was trained for).
 
 `edit` and `caption` also run over a manifest (`--manifest M`): a JSONL file, one object per
 line with "audio" (a path, relative to the manifest's folder or absolute) and, for `edit`,
@@ -205,8 +206,37 @@ def _common(parser: argparse.ArgumentParser, *, cfg_help: str, output: bool = Tr
     parser.add_argument("--seed", type=int, default=0, help="item i of a batch uses seed + i")
 
 
+def task_table(model: str | None = None) -> str:
+    """The registry as a Markdown table: name, family, recipe, description; with a model folder
+    (or "default"), a column saying whether that model was trained for each task."""
+    from unisono.model_folder import read_model_tasks
+    from unisono.tasks import TASKS
+
+    known = None if model is None else set(read_model_tasks(None if model == "default" else model))
+    header = "| task | family | steps | cfg | description |" + (" in model |" if known else "")
+    lines = [header, "|" + "---|" * (6 if known else 5)]
+    for name in sorted(TASKS, key=lambda n: (TASKS[n].family, n)):
+        task = TASKS[name]
+        row = (f"| {name} | {task.family} | {task.recipe.steps} | {task.recipe.cfg:g} | "
+               f"{task.description} |")
+        if known is not None:
+            row += " yes |" if name in known else " no |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def _run_tasks(args: argparse.Namespace) -> int:
+    print(task_table(args.model))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `tts`, `edit`, `enhance`, `upsample`, `sing` and `caption`."""
+    """Add `tasks`, `tts`, `edit`, `enhance`, `upsample`, `sing` and `caption`."""
+    tasks = subparsers.add_parser("tasks", help="list the tasks (and which a model knows)")
+    tasks.add_argument("--model", default=None,
+                       help="model folder or 'default': mark the tasks it was trained for")
+    tasks.set_defaults(func=_run_tasks)
+
     tts = subparsers.add_parser("tts", help="speech from text (zero-shot with --voice REF.wav)")
     tts.add_argument("text")
     tts.add_argument("--voice", default=None, help="reference recording to clone")

@@ -132,6 +132,7 @@ class ClassifierFreeGuidance:
         self.scale = float(scale)
         self.batched = batched
         self.interval = (low, high)
+        self._joined: dict[int, dict[str, Any] | None] = {}  # per batch size, built once
 
     def __call__(self, latent: torch.Tensor, flow_time: torch.Tensor) -> torch.Tensor:
         """Guided velocity for z_t (B, C, T) at times t (B,), shape (B, C, T)."""
@@ -147,9 +148,13 @@ class ClassifierFreeGuidance:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Conditional and unconditional velocities, each (B, C, T)."""
         batch = latent.shape[0]
-        joined = (
-            stack_conditions(self.conditions, self.unconditional, batch) if self.batched else None
-        )
+        if batch not in self._joined:  # the conditions are fixed: stack them once per request
+            self._joined[batch] = (
+                stack_conditions(self.conditions, self.unconditional, batch)
+                if self.batched
+                else None
+            )
+        joined = self._joined[batch]
         if joined is None:
             conditional = self.model(latent, flow_time, **self.conditions)
             unconditional = self.model(latent, flow_time, **self.unconditional)

@@ -21,9 +21,16 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from unisono.models.dit.config import DiTConfig
-from unisono.models.dit.layers import RMSNorm, apply_rotary, gated, joint_attention, modulate
+from unisono.models.dit.layers import (
+    RMSNorm,
+    apply_rotary,
+    gated_residual,
+    joint_attention,
+    modulate,
+)
 
 # Six AdaLN vectors per updated stream: shift / scale / gate for attention and for the MLP.
 MODULATION_CHUNKS = 6
@@ -71,11 +78,14 @@ class UpdatedStream(nn.Module):
         """Normalise, modulate and project tokens (B, T, D) to heads."""
         shift, scale = modulation[0], modulation[1]
         hidden = modulate(self.attention_norm(tokens), shift, scale)
-        query, key, value = _split_heads(self.qkv(hidden), self.heads)
-        query, key = self.query_norm(query), self.key_norm(key)
+        qkv = _split_heads(self.qkv(hidden), self.heads)  # (3, B, H, T, E)
+        # QK-norm and RoPE on queries and keys stacked: one kernel each instead of two.
+        gains = torch.stack([self.query_norm.weight, self.key_norm.weight])
+        query_key = F.rms_norm(qkv[:2], (qkv.shape[-1],), eps=self.query_norm.eps)
+        query_key = query_key * gains[:, None, None, None, :]
         if rotary is not None:
-            query, key = apply_rotary(query, *rotary), apply_rotary(key, *rotary)
-        return AttentionInputs(query, key, value, mask)
+            query_key = apply_rotary(query_key, *rotary)
+        return AttentionInputs(query_key[0], query_key[1], qkv[2], mask)
 
     def chunks(self, shared: torch.Tensor) -> list[torch.Tensor]:
         """This block's six AdaLN vectors (B, D) from the shared projection (B, 6, D)."""
@@ -89,11 +99,11 @@ class UpdatedStream(nn.Module):
         added: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Gated attention residual, optional additive input, gated MLP residual."""
-        tokens = tokens + gated(self.output(attended), modulation[2])
+        tokens = gated_residual(tokens, self.output(attended), modulation[2])
         if added is not None:
             tokens = tokens + added
         hidden = modulate(self.mlp_norm(tokens), modulation[3], modulation[4])
-        return tokens + gated(self.mlp(hidden), modulation[5])
+        return gated_residual(tokens, self.mlp(hidden), modulation[5])
 
 
 class InstructionStream(nn.Module):
@@ -138,12 +148,11 @@ class DoubleStreamBlock(nn.Module):
         *,
         modulation: torch.Tensor,
         instruction: AttentionInputs,
-        audio_mask: torch.Tensor | None,
+        key_mask: torch.Tensor | None,
         rotary: tuple[torch.Tensor, torch.Tensor],
         content: torch.Tensor,
         caption: torch.Tensor | None = None,
         caption_modulation: torch.Tensor | None = None,
-        caption_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Advance the audio (B, T, D) and caption (B, K, D) streams by one block.
 
@@ -151,26 +160,26 @@ class DoubleStreamBlock(nn.Module):
             audio: audio tokens.
             modulation: the shared AdaLN projection for the audio stream (B, 6, D).
             instruction: this block's instruction keys / values (from `InstructionStream`).
-            audio_mask: True on real frames (B, T), or None.
+            key_mask: the joint key mask over audio, instruction and caption tokens, in that
+                order (`layers.joint_key_mask`, (B, 1, 1, S)), or None when all are real.
             rotary: RoPE cos / sin tables (T, E).
             content: embedded time-aligned content (B, T, D) (a learned dummy when absent).
             caption: caption tokens, when the caption stream is in use.
             caption_modulation: the shared AdaLN projection for the caption stream (B, 6, D).
-            caption_mask: True on real caption tokens (B, K), or None.
         """
         audio_mod = self.audio.chunks(modulation)
-        streams = [self.audio.attention_inputs(audio, audio_mod, audio_mask, rotary), instruction]
+        streams = [self.audio.attention_inputs(audio, audio_mod, None, rotary), instruction]
         caption_mod = None
         if caption is not None:
             if self.caption is None or caption_modulation is None:
                 raise ValueError("caption tokens given to a block built without a caption stream")
             caption_mod = self.caption.chunks(caption_modulation)
-            streams.append(self.caption.attention_inputs(caption, caption_mod, caption_mask, None))
+            streams.append(self.caption.attention_inputs(caption, caption_mod, None, None))
         attended = joint_attention(
             [s.query for s in streams if s.query is not None],
             [s.key for s in streams],
             [s.value for s in streams],
-            [s.mask for s in streams],
+            key_mask,
         )
         audio = self.audio.finish(audio, attended[0], audio_mod, added=self.content(content))
         if caption is not None and self.caption is not None and caption_mod is not None:
@@ -178,8 +187,7 @@ class DoubleStreamBlock(nn.Module):
         return audio, caption
 
 
-def _split_heads(qkv: torch.Tensor, heads: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(B, T, 3 D) -> three (B, H, T, E)."""
+def _split_heads(qkv: torch.Tensor, heads: int) -> torch.Tensor:
+    """(B, T, 3 D) -> (3, B, H, T, E): queries, keys, values."""
     batch, length, triple = qkv.shape
-    qkv = qkv.view(batch, length, 3, heads, triple // (3 * heads)).permute(2, 0, 3, 1, 4)
-    return qkv[0], qkv[1], qkv[2]
+    return qkv.view(batch, length, 3, heads, triple // (3 * heads)).permute(2, 0, 3, 1, 4)

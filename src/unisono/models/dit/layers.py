@@ -27,8 +27,8 @@ class RMSNorm(nn.Module):
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """AdaLN: x (B, T, D) normalised beforehand, shift / scale (B, D)."""
-    return x * (1.0 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+    """AdaLN: x (1 + scale) + shift for x (B, T, D) normalised beforehand, shift / scale (B, D)."""
+    return torch.addcmul(shift.unsqueeze(1), x, 1.0 + scale.unsqueeze(1))
 
 
 def gated(update: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
@@ -38,6 +38,11 @@ def gated(update: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
     and tanh keeps the scale bounded.
     """
     return torch.tanh(gate).unsqueeze(1) * update
+
+
+def gated_residual(tokens: torch.Tensor, update: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+    """tokens + `gated(update, gate)` in one fused multiply-add (tokens, update (B, T, D))."""
+    return torch.addcmul(tokens, torch.tanh(gate).unsqueeze(1), update)
 
 
 class TimestepEmbedding(nn.Module):
@@ -80,7 +85,8 @@ class RotaryEmbedding(nn.Module):
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate x (B, H, T, E) by position (rotate-half convention)."""
+    """Rotate x (..., T, E) by position (rotate-half convention); queries and keys may come
+    stacked on a leading axis, so one call rotates both."""
     first, second = x.chunk(2, dim=-1)
     return x * cos + torch.cat([-second, first], dim=-1) * sin
 
@@ -145,34 +151,44 @@ def patch_mask(frame_mask: torch.Tensor, patch: int) -> torch.Tensor:
     return padded.view(frame_mask.shape[0], -1, patch).any(dim=-1)
 
 
+def joint_key_mask(masks: list[torch.Tensor | None], lengths: list[int]) -> torch.Tensor | None:
+    """The key mask of a joint attention (B, 1, 1, S) from per-stream masks (B, S_j) or None (all
+    real), in stream order; None when every stream is all real. Every block of a forward pass
+    attends over the same streams, so this is built once per pass."""
+    present = [m for m in masks if m is not None]
+    if not present:
+        return None
+    batch, device = present[0].shape[0], present[0].device
+    parts = [
+        torch.ones(batch, length, dtype=torch.bool, device=device) if m is None else m
+        for m, length in zip(masks, lengths, strict=True)
+    ]
+    return torch.cat(parts, dim=1)[:, None, None, :]
+
+
 def joint_attention(
     queries: list[torch.Tensor],
     keys: list[torch.Tensor],
     values: list[torch.Tensor],
-    key_masks: list[torch.Tensor | None],
+    key_mask: torch.Tensor | None,
 ) -> list[torch.Tensor]:
     """One attention from the updated streams' queries over every stream's keys and values.
 
     Args:
         queries: per updated stream (B, H, T_i, E).
         keys, values: per stream, updated or not (B, H, S_j, E).
-        key_masks: per stream of `keys`, True on real tokens (B, S_j), or None when all are real.
+        key_mask: `joint_key_mask` of the streams of `keys` (B, 1, 1, S), or None (all real).
 
     Returns:
         Per query stream the attended values (B, T_i, H * E).
     """
-    query = torch.cat(queries, dim=2)
+    query = queries[0] if len(queries) == 1 else torch.cat(queries, dim=2)
     key = torch.cat(keys, dim=2)
     value = torch.cat(values, dim=2)
-    mask = None
-    if any(m is not None for m in key_masks):
-        parts = [
-            torch.ones(k.shape[0], k.shape[2], dtype=torch.bool, device=k.device) if m is None else m
-            for k, m in zip(keys, key_masks, strict=True)
-        ]
-        mask = torch.cat(parts, dim=1)[:, None, None, :]
-    attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    attended = F.scaled_dot_product_attention(query, key, value, attn_mask=key_mask)
     batch, heads, _, head_width = attended.shape
     attended = attended.transpose(1, 2).reshape(batch, -1, heads * head_width)
+    if len(queries) == 1:
+        return [attended]
     sizes = [q.shape[2] for q in queries]
     return list(attended.split(sizes, dim=1))

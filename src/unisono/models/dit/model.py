@@ -33,6 +33,7 @@ from unisono.models.dit.layers import (
     ConvMLPEmbedder,
     RotaryEmbedding,
     TimestepEmbedding,
+    joint_key_mask,
     modulate,
     patch_mask,
     unpatchify,
@@ -341,12 +342,17 @@ class DiT(nn.Module):
         if captions is not None and self.caption_modulation is not None:
             caption_modulation = self.caption_modulation(condition).view(batch, MODULATION_CHUNKS, -1)
 
+        # Every block attends over the same streams: audio, instruction, captions (all real).
+        masks, lengths = [token_mask, instruction[0].mask], [audio.shape[1], instruction[0].key.shape[2]]
+        if captions is not None:
+            masks, lengths = [*masks, None], [*lengths, captions.shape[1]]
+        key_mask = joint_key_mask(masks, lengths)
         for block, block_instruction in zip(self.blocks, instruction, strict=True):
             audio, captions = block(
                 audio,
                 modulation=audio_modulation,
                 instruction=block_instruction,
-                audio_mask=token_mask,
+                key_mask=key_mask,
                 rotary=rotary,
                 content=content_tokens,
                 caption=captions,
