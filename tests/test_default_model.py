@@ -57,7 +57,7 @@ def test_generates_the_requested_length_with_sound(model) -> None:
     out = model.generate("A dog barks twice", duration=1.5, steps=4, seed=0)
     assert out.audio.shape == (int(1.5 * model.sample_rate),)
     assert np.isfinite(out.audio).all()
-    assert rms_db(out.audio) > -50.0  # not silence
+    assert rms_db(out.audio) > -60.0  # not silence: the codec renders silence near -180 dB
     again = model.generate("A dog barks twice", duration=1.5, steps=4, seed=0)
     assert np.array_equal(out.audio, again.audio)
 
@@ -84,3 +84,13 @@ def test_captions_and_answers_are_words(model) -> None:
 def test_unknown_instruction_is_a_clear_error(model) -> None:
     with pytest.raises(UnisonoError):
         model.edit(np.zeros(16000, np.float32), "Translate this into French", sample_rate=16000)
+
+
+def test_the_word_default_names_the_shipped_model(model) -> None:
+    named = Unisono.from_pretrained("default")
+    assert named.tasks == model.tasks
+    shipped = model.generator.state_dict()
+    for key, value in named.generator.state_dict().items():
+        assert value.equal(shipped[key]), key
+    with pytest.raises(UnisonoError, match="not a Unisono model folder"):
+        Unisono.from_pretrained("./default")  # a relative folder of that name is a folder

@@ -142,10 +142,16 @@ def default_model_dir() -> Path:
     return folder
 
 
+def model_dir(path: str | Path | None) -> Path:
+    """A model folder from a user's argument: None or the word "default" name the shipped model
+    (a folder that happens to be called default is reached as ./default)."""
+    return default_model_dir() if path is None or str(path) == "default" else Path(path)
+
+
 def read_model_tasks(path: str | Path | None) -> list[str]:
-    """The tasks a model folder was trained for, read from its index alone (None: the default
-    model); no weights are loaded."""
-    directory = Path(path) if path is not None else default_model_dir()
+    """The tasks a model folder was trained for, read from its index alone (None or "default":
+    the shipped model); no weights are loaded."""
+    directory = model_dir(path)
     index_path = directory / MODEL_INDEX
     if not index_path.is_file():
         raise UnisonoError(

@@ -36,6 +36,7 @@ from unisono.model_folder import (  # noqa: F401  (re-exported: the API's folder
     MODEL_INDEX,
     default_model_dir,
     export_model_folder,
+    model_dir,
     write_model_folder,
 )
 from unisono.models.codec import Codec
@@ -104,8 +105,8 @@ class Unisono:
     def from_pretrained(
         cls, path: str | Path | None = None, *, device: str | torch.device = "cpu"
     ) -> Unisono:
-        """Load a model folder (None: the default model shipped with the package)."""
-        directory = Path(path) if path is not None else default_model_dir()
+        """Load a model folder (None or "default": the default model shipped with the package)."""
+        directory = model_dir(path)
         index_path = directory / MODEL_INDEX
         if not index_path.is_file():
             raise UnisonoError(

@@ -212,7 +212,7 @@ def task_table(model: str | None = None) -> str:
     from unisono.model_folder import read_model_tasks
     from unisono.tasks import TASKS
 
-    known = None if model is None else set(read_model_tasks(None if model == "default" else model))
+    known = None if model is None else set(read_model_tasks(model))
     header = "| task | family | steps | cfg | description |" + (" in model |" if known else "")
     lines = [header, "|" + "---|" * (6 if known else 5)]
     for name in sorted(TASKS, key=lambda n: (TASKS[n].family, n)):

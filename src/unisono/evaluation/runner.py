@@ -62,11 +62,12 @@ def load_model(model: Any) -> tuple[Any, str]:
 
     The identity (folder and weight-file times) keys resumed outputs to the weights that made them.
     """
-    from unisono.pipeline import Unisono, default_model_dir
+    from unisono.model_folder import model_dir
+    from unisono.pipeline import Unisono
 
     if isinstance(model, Unisono):
         return model, getattr(model, "evaluation_id", f"in-memory model {id(model)}")
-    folder = default_model_dir() if model in (None, "default") else Path(model)
+    folder = model_dir(model)
     loaded = Unisono.from_pretrained(folder)
     stamps = sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in folder.rglob("*.safetensors"))
     return loaded, f"{folder.resolve()} {' '.join(stamps)}"
