@@ -11,6 +11,7 @@ from eval_fixtures import FemaleTagger
 from unisono.data.manifest import Note
 from unisono.errors import UnisonoError
 from unisono.evaluation.oracles import EventPresence, ExactMatch, OnsetError, TagAccuracy
+from unisono.evaluation.plans import within_full_scale
 from unisono.evaluation.signals import (
     activity_onsets,
     estimate_key,
@@ -106,3 +107,10 @@ def test_trace_sqrt_product_equals_sqrtm() -> None:
     sqrtm_form = ((mean_a - mean_b) @ (mean_a - mean_b) + np.trace(cov_a) + np.trace(cov_b)
                   - 2 * np.trace(scipy.linalg.sqrtm(cov_a @ cov_b)).real)
     assert frechet_distance(mean_a, cov_a, mean_b, cov_b) == pytest.approx(sqrtm_form, abs=1e-6)
+
+
+def test_outputs_above_full_scale_are_scaled_to_it_before_dnsmos():
+    loud = np.array([0.5, -2.0, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(within_full_scale(loud), [0.25, -1.0, 0.5])
+    quiet = np.array([0.5, -0.9], dtype=np.float32)
+    assert within_full_scale(quiet) is quiet

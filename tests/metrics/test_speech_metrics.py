@@ -156,3 +156,11 @@ def test_speech_removal_rate_with_whisper(speech):
     metric.update(estimate=quiet_bed, sample_rate=SR)
     metric.update(estimate=_noisy(speech, 10.0), sample_rate=SR)
     assert metric.item_values() == [1.0, 0.0]
+
+
+def test_dnsmos_takes_a_full_scale_clip_whose_resampling_overshoots(speech):
+    rate = 22050  # resampled to 16 kHz, a square wave at full scale rings past +-1
+    square = np.sign(np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
+    metric = Dnsmos()
+    metric.update(estimate=square, sample_rate=rate)
+    assert 1.0 <= metric.compute()["dnsmos_ovrl"] <= 5.0

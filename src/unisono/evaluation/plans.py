@@ -141,6 +141,18 @@ def _generated(metric: Metric, item: RowItem, example: EvalExample) -> None:
     metric.update(estimate=item.audio, sample_rate=example.sample_rate)
 
 
+def _generated_full_scale(metric: Metric, item: RowItem, example: EvalExample) -> None:
+    """As `_generated`, with a clip that peaks above full scale scaled down to it, as writing it to a
+    16-bit file would need (a model's output is not clipped to [-1, 1]; DNSMOS refuses beyond it)."""
+    metric.update(estimate=within_full_scale(item.audio), sample_rate=example.sample_rate)
+
+
+def within_full_scale(audio: np.ndarray) -> np.ndarray:
+    """`audio` scaled to peak 1 if it peaks above 1, else unchanged."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return audio / peak if peak > 1.0 else audio
+
+
 def _transcript(metric: Metric, item: RowItem, example: EvalExample) -> None:
     if example.transcript and example.transcript.strip():
         spoken = item.spoken if item.spoken is not None else item.audio
@@ -281,7 +293,7 @@ SPECS: dict[str, MetricSpec] = {spec.name: spec for spec in (
     _spec("log_mel_l1", ("log_mel_l1",), lambda refs: LogMelL1(), _pair, compares_target=True),
     _spec("pesq", ("pesq",), lambda refs: Pesq(), _pair, compares_target=True),
     _spec("stoi", ("stoi",), lambda refs: Stoi(), _pair, compares_target=True),
-    _spec("dnsmos", tuple(Dnsmos.KEYS), lambda refs: Dnsmos(), _generated),
+    _spec("dnsmos", tuple(Dnsmos.KEYS), lambda refs: Dnsmos(), _generated_full_scale),
     _spec("f0", ("f0_rmse_cents", "semitone_accuracy"), lambda refs: F0Metrics(), _pair,
           compares_target=True),
     _spec("bleu", Bleu.keys, lambda refs: Bleu(), _captions),

@@ -133,10 +133,11 @@ class Dnsmos(Metric):
         """Score one clip (S,) at ``sample_rate``."""
         estimate = check_audio(estimate, name="estimate")
         sample_rate = check_sample_rate(sample_rate)
-        speech = resample(estimate, sample_rate, SPEECH_RATE)
-        if np.max(np.abs(speech)) > 1.0:
+        if np.max(np.abs(estimate)) > 1.0:
             raise UnisonoError("DNSMOS takes samples within [-1, 1]; this clip peaks at "
-                               f"{np.max(np.abs(speech)):.2f}: normalise it first.")
+                               f"{np.max(np.abs(estimate)):.2f}: normalise it first.")
+        # Resampling a clip near full scale can overshoot it slightly; that is not the clip's fault.
+        speech = np.clip(resample(estimate, sample_rate, SPEECH_RATE), -1.0, 1.0)
         if self.missing is None:
             result = _dnsmos_model(self.threads)(speech, SPEECH_RATE, False)
             self.scores.append({key: float(result[source]) for key, source in self.KEYS.items()})
