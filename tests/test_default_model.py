@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 import yaml
 
 from unisono.audio import rms_db
@@ -94,3 +95,17 @@ def test_the_word_default_names_the_shipped_model(model) -> None:
         assert value.equal(shipped[key]), key
     with pytest.raises(UnisonoError, match="not a Unisono model folder"):
         Unisono.from_pretrained("./default")  # a relative folder of that name is a folder
+
+
+def test_long_inputs_are_captioned_window_by_window(model) -> None:
+    rate = 44100  # any input rate: resampled to the codec's
+    bark = render_event("dog bark", duration=25.0, sample_rate=16000, seed=2)
+    long_clip = soxr.resample(bark, 16000, rate).astype(np.float32)
+    caption = model.caption(long_clip, sample_rate=rate, steps=4)
+    assert model.max_seconds == 10.0
+    spans = [part.split(":")[0] for part in caption.split("From ")[1:]]
+    assert spans == ["0.0 s to 8.3 s", "8.3 s to 16.7 s", "16.7 s to 25.0 s"], caption
+    short = model.caption(long_clip[: 5 * rate], sample_rate=rate, steps=4)
+    assert "From" not in short and short.strip()
+    with pytest.raises(UnisonoError, match="Cut out the part you ask about"):
+        model.ask(long_clip, "What sound is this?", sample_rate=rate)

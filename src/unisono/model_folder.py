@@ -33,6 +33,7 @@ def write_model_folder(
     tasks: list[str],
     length_mode: str = "clip",
     fixed_seconds: float = 10.0,
+    max_seconds: float = 10.0,
 ) -> Path:
     """Assemble a Unisono model folder from a generator checkpoint folder and its codec.
 
@@ -44,6 +45,7 @@ def write_model_folder(
         tasks: the tasks the generator was trained for.
         length_mode: "clip" or "fixed" (see the trainer's data config).
         fixed_seconds: the fixed length in "fixed" mode.
+        max_seconds: the longest clip trained on (longer inputs are captioned by windows).
     """
     directory = Path(directory)
     generator_out = directory / "generator"
@@ -62,6 +64,7 @@ def write_model_folder(
         "text_encoder": text_encoder or "default",
         "length_mode": length_mode,
         "fixed_seconds": fixed_seconds,
+        "max_seconds": max_seconds,
     }
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
     return directory
@@ -95,7 +98,8 @@ def export_model_folder(
             raise UnisonoError(f"{source} is a bare checkpoint outside a run folder (no "
                                f"../../{RUN_CONFIG}): pass the tasks it was trained for.")
         index = {"format": FORMAT_VERSION, "tasks": tasks, "codec": "default",
-                 "text_encoder": "default", "length_mode": "clip", "fixed_seconds": 10.0}
+                 "text_encoder": "default", "length_mode": "clip", "fixed_seconds": 10.0,
+                 "max_seconds": 10.0}
     if tasks is not None:
         index["tasks"] = list(tasks)
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
@@ -125,6 +129,7 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
         "text_encoder": config.run.text_encoder or "default",
         "length_mode": config.data.length_mode,
         "fixed_seconds": config.data.fixed_seconds,
+        "max_seconds": config.data.max_seconds,
     }
     return index, codec
 

@@ -82,6 +82,8 @@ class Unisono:
         tasks: names of the tasks the model was trained for.
         length_mode: "clip" (duration predicted or given) or "fixed" (trailing silence trimmed).
         fixed_seconds: generated length in "fixed" mode.
+        max_seconds: the longest clip the model was trained on; longer inputs are captioned
+            window by window.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Unisono:
         tasks: list[str],
         length_mode: str = "clip",
         fixed_seconds: float = 10.0,
+        max_seconds: float = 10.0,
     ) -> None:
         self.generator = generator.eval().requires_grad_(False)
         self.codec = codec.eval().requires_grad_(False)
@@ -100,6 +103,7 @@ class Unisono:
         self.tasks = list(tasks)
         self.length_mode = length_mode
         self.fixed_seconds = fixed_seconds
+        self.max_seconds = max_seconds
 
     @classmethod
     def from_pretrained(
@@ -125,6 +129,7 @@ class Unisono:
             tasks=index["tasks"],
             length_mode=index.get("length_mode", "clip"),
             fixed_seconds=float(index.get("fixed_seconds", 10.0)),
+            max_seconds=float(index.get("max_seconds", 10.0)),
         )
         return model
 
@@ -519,21 +524,54 @@ class Unisono:
         answers = []
         inputs = audio if isinstance(audio, list) else [audio]
         for index, item in enumerate(inputs):
-            latent = self._encode_input(item, sample_rate)[0].unsqueeze(0)
-
-            def logits(tokens: torch.Tensor, latent: torch.Tensor = latent) -> torch.Tensor:
-                return self.generator.caption_logits(
-                    latent, tokens, text_states=states, text_mask=encoding.mask,
-                    instruction=instruction,
+            latent = self._encode_input(item, sample_rate)[0]
+            windows = understanding_windows(latent.shape[1],
+                                            int(self.max_seconds * self.frame_rate))
+            if len(windows) > 1 and task == "question":
+                raise UnisonoError(
+                    f"input {index} is {latent.shape[1] / self.frame_rate:.1f} s long, and the "
+                    f"model hears at most {self.max_seconds:g} s at a time: a question about a "
+                    "longer clip has no one answer. Cut out the part you ask about (captions of "
+                    "long clips are written window by window)."
                 )
+            parts = []
+            for start, stop in windows:
+                window = latent[:, start:stop].unsqueeze(0)
 
-            ids = sample_tokens(
-                logits, batch=1, length=config.caption_length, steps=steps,
-                mask_token=config.caption_mask_token, temperature=temperature,
-                generator=torch.Generator().manual_seed(seed + index),
-            )
-            answers.append(self.text_encoder.caption_text(ids)[0])
+                def logits(tokens: torch.Tensor, window: torch.Tensor = window) -> torch.Tensor:
+                    return self.generator.caption_logits(
+                        window, tokens, text_states=states, text_mask=encoding.mask,
+                        instruction=instruction,
+                    )
+
+                ids = sample_tokens(
+                    logits, batch=1, length=config.caption_length, steps=steps,
+                    mask_token=config.caption_mask_token, temperature=temperature,
+                    generator=torch.Generator().manual_seed(seed + index),
+                )
+                parts.append(self.text_encoder.caption_text(ids)[0])
+            answers.append(parts[0] if len(parts) == 1 else join_window_captions(
+                parts, [(a / self.frame_rate, b / self.frame_rate) for a, b in windows]))
         return answers if isinstance(audio, list) else answers[0]
+
+
+def understanding_windows(frames: int, max_frames: int) -> list[tuple[int, int]]:
+    """[start, stop) latent frames of the fewest equal windows of at most `max_frames` that cover
+    `frames` (one window when the clip fits)."""
+    if max_frames < 1:
+        raise UnisonoError(f"the model's max_seconds gives {max_frames} latent frames; need >= 1.")
+    count = max(1, -(-frames // max_frames))
+    edges = [round(k * frames / count) for k in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def join_window_captions(captions: list[str], spans: list[tuple[float, float]]) -> str:
+    """One caption per window as one text: "From 0.0 s to 9.5 s: ... From 9.5 s to 19.0 s: ..."."""
+    sentences = []
+    for caption, (start, stop) in zip(captions, spans, strict=True):
+        text = caption.strip().rstrip(".") or "(nothing recognisable)"
+        sentences.append(f"From {start:.1f} s to {stop:.1f} s: {text[0].upper()}{text[1:]}.")
+    return " ".join(sentences)
 
 
 def trim_trailing_silence(

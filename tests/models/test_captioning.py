@@ -10,6 +10,7 @@ from unisono.data.manifest import Event, ManifestEntry
 from unisono.errors import UnisonoError
 from unisono.flow.text_diffusion import mask_tokens, masked_diffusion_loss, sample_tokens
 from unisono.models.dit import DiT, DiTConfig
+from unisono.pipeline import join_window_captions, understanding_windows
 from unisono.tasks.understanding import answerable
 
 C, T, N, DT, L, V, K = 8, 10, 5, 16, 6, 40, 12
@@ -176,3 +177,21 @@ def test_questions_read_exact_answers_from_metadata() -> None:
     assert answerable(mixed) == []
     # A user's row without world metadata asks nothing.
     assert answerable(ManifestEntry(id="f", path="f.wav", captions=["rain"])) == []
+
+
+@pytest.mark.parametrize("frames, max_frames, expected", [
+    (500, 500, [(0, 500)]),
+    (7, 500, [(0, 7)]),
+    (1001, 500, [(0, 334), (334, 667), (667, 1001)]),
+    (1000, 500, [(0, 500), (500, 1000)]),
+])
+def test_understanding_windows_are_the_fewest_equal_ones_that_fit(frames, max_frames,
+                                                                  expected) -> None:
+    windows = understanding_windows(frames, max_frames)
+    assert windows == expected
+    assert all(stop - start <= max_frames for start, stop in windows)
+
+
+def test_window_captions_join_with_their_times() -> None:
+    joined = join_window_captions(["a dog barks.", "rain falls"], [(0.0, 8.34), (8.34, 16.7)])
+    assert joined == "From 0.0 s to 8.3 s: A dog barks. From 8.3 s to 16.7 s: Rain falls."

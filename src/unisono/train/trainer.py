@@ -325,6 +325,7 @@ def train_generator(
             tasks=sorted(name for name, weight in config.tasks.items() if weight > 0),
             length_mode=config.data.length_mode,
             fixed_seconds=config.data.fixed_seconds,
+            max_seconds=config.data.max_seconds,
         )
     barrier(info)
     teardown(info)
