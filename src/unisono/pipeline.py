@@ -517,7 +517,8 @@ class Unisono:
         sample_rate: int | None, steps: int | None, temperature: float, seed: int,
     ) -> str | list[str]:
         config = self.generator.config
-        steps = steps or min(get_task(task).recipe.steps, config.caption_length)
+        length = config.answer_tokens(task)
+        steps = min(steps or get_task(task).recipe.steps, length)  # one token a step at most
         encoding = self.text_encoder.encode([request])
         states = tuple(encoding.hidden_states)
         instruction = self.generator.instruction_inputs(states, encoding.mask)
@@ -545,7 +546,7 @@ class Unisono:
                     )
 
                 ids = sample_tokens(
-                    logits, batch=1, length=config.caption_length, steps=steps,
+                    logits, batch=1, length=length, steps=steps,
                     mask_token=config.caption_mask_token, temperature=temperature,
                     generator=torch.Generator().manual_seed(seed + index),
                 )

@@ -195,3 +195,26 @@ def test_understanding_windows_are_the_fewest_equal_ones_that_fit(frames, max_fr
 def test_window_captions_join_with_their_times() -> None:
     joined = join_window_captions(["a dog barks.", "rain falls"], [(0.0, 8.34), (8.34, 16.7)])
     assert joined == "From 0.0 s to 8.3 s: A dog barks. From 8.3 s to 16.7 s: Rain falls."
+
+
+def test_caption_embedding_from_word_embeddings_keeps_their_geometry() -> None:
+    # A rank-3 table in 10 dimensions: its top components fit in width 32, so the initialised
+    # rows are the centred table up to rotation and scale (pairwise distances in proportion).
+    generator = torch.Generator().manual_seed(0)
+    table = torch.randn(V, 3, generator=generator) @ torch.randn(3, 10, generator=generator) + 5.0
+    model = DiT(caption_config())
+    model.init_caption_embedding(table)
+    rows = model.caption_embedding.weight.detach()
+    assert rows.std().item() == pytest.approx(0.02, rel=1e-4)
+    ratio = torch.cdist(rows, rows) / torch.cdist(table, table).clamp(min=1e-9)
+    off = ~torch.eye(V, dtype=torch.bool)
+    assert ratio[off].std() / ratio[off].mean() < 1e-4
+    # The output head is tied: logits read the same rows.
+    states, mask = text()
+    logits = model.caption_logits(torch.randn(1, C, T), torch.full((1, K), MASK),
+                                  text_states=states, text_mask=mask)
+    assert logits.shape == (1, K, V)
+    with pytest.raises(UnisonoError, match="does not fit the caption vocabulary of 40"):
+        model.init_caption_embedding(torch.randn(V + 1, 10))
+    with pytest.raises(UnisonoError, match="caption_stream"):
+        DiT(caption_config(caption_stream=False)).init_caption_embedding(table)

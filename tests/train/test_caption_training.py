@@ -59,6 +59,58 @@ def test_understanding_batches_carry_the_answer_and_keep_the_question(world_mani
         assert torch.equal(batch.latent[row, :, : cache[clip].shape[1]], cache[clip])
 
 
+def test_question_answers_take_answer_length_positions_captions_the_full_length(
+        world_manifest, tmp_path) -> None:
+    config = joint_config(world_manifest, tmp_path / "run")
+    pool, pairs = load_pool(config)
+    codec = load_codec(None)
+    pool.sample_rate = codec.sample_rate
+    cache = LatentCache(tmp_path / "cache", codec)
+    cache.build(pairs, show_progress=False)
+    encoder = TextEncoder.from_pretrained()
+    data = GeneratorDataConfig(manifests=config.data.manifests)
+    assembler = BatchAssembler(config=data, codec=codec, text_encoder=encoder, cache=cache,
+                               caption_length=16, answer_length=6)
+    questions = ExampleSampler({"question": 1.0}, pool, seed=0).examples(0, 2)
+    captions = ExampleSampler({"caption": 1.0}, pool, seed=0).examples(0, 2)
+    answers = assembler.assemble(questions, step=0, seed=0).caption_tokens
+    assert answers.shape == (2, 6)
+    assert assembler.assemble(captions, step=0, seed=0).caption_tokens.shape == (2, 16)
+    assert answers.tolist() == encoder.caption_ids([e.answer for e in questions], 6).tolist()
+
+
+def test_answer_length_is_checked_and_defaults_to_the_caption_length() -> None:
+    from unisono.models.dit import DiTConfig
+
+    config = DiTConfig(width=64, heads=2, caption_stream=True, caption_length=16, **TOKENIZER)
+    assert config.answer_tokens("question") == config.answer_tokens("caption") == 16
+    config = DiTConfig(width=64, heads=2, caption_stream=True, caption_length=16, answer_length=6,
+                       **TOKENIZER)
+    assert (config.answer_tokens("question"), config.answer_tokens("caption")) == (6, 16)
+    with pytest.raises(UnisonoError, match="answer_length 20 must be in 0..caption_length"):
+        DiTConfig(width=64, heads=2, caption_stream=True, caption_length=16, answer_length=20,
+                  **TOKENIZER)
+
+
+def test_caption_init_text_encoder_starts_from_the_word_embeddings(world_manifest,
+                                                                     tmp_path) -> None:
+    from unisono.models.dit import DiT
+
+    config = joint_config(world_manifest, tmp_path / "e", max_steps=1,
+                          caption_init="text_encoder")
+    config.optim.lr = 0.0  # the one step leaves the weights where they started
+    final = train_generator(config, show_progress=False)
+    trained = load_file(str(final / "generator" / "model.safetensors"))["caption_embedding.weight"]
+    expected = DiT(config.model)
+    expected.init_caption_embedding(TextEncoder.from_pretrained().word_embeddings())
+    assert torch.allclose(trained.float(), expected.caption_embedding.weight, atol=1e-6)
+    config = joint_config(world_manifest, tmp_path / "f", max_steps=1)
+    config.optim.lr = 0.0
+    normal = load_file(str(train_generator(config, show_progress=False) / "generator"
+                           / "model.safetensors"))["caption_embedding.weight"]
+    assert not torch.allclose(normal.float(), expected.caption_embedding.weight, atol=1e-3)
+
+
 def test_joint_training_resumes_exactly_and_captions(world_manifest, tmp_path) -> None:
     straight = train_generator(joint_config(world_manifest, tmp_path / "a"), show_progress=False)
     resumed_dir = tmp_path / "b"
@@ -96,6 +148,18 @@ def test_joint_training_resumes_exactly_and_captions(world_manifest, tmp_path) -
                      steps=1) == "a dog barks twice"
     with pytest.raises(UnisonoError, match="empty question"):
         model.ask(path, "  ")
+
+    # A model with short answers samples questions over answer_length positions only.
+    model.generator.config.answer_length = 4  # a, dog, bark, ##s
+    seen = []
+
+    def short(latent, tokens, **_):
+        seen.append(tokens.shape[1])
+        return fixed(latent, tokens)[:, : tokens.shape[1]]
+
+    model.generator.caption_logits = short
+    assert model.ask(path, "What sound is this?", steps=40) == "a dog barks"
+    assert set(seen) == {4} and len(seen) == 4  # 40 steps asked, at most one per position
 
 
 def test_captioning_needs_the_caption_stream(world_manifest, tmp_path) -> None:

@@ -239,6 +239,10 @@ class TextEncoder:
             )
         return ids
 
+    def word_embeddings(self) -> torch.Tensor:
+        """The encoder's input token-embedding table (V, Dw), row i for tokenizer id i."""
+        return self.model.get_input_embeddings().weight.detach()
+
     def caption_ids(self, texts: Sequence[str], length: int) -> torch.Tensor:
         """Captions -> token ids (B, K): the text's tokens, the end token, then padding; a text
         longer than K - 1 tokens is cut (and keeps no end token)."""

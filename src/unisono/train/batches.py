@@ -143,9 +143,11 @@ class BatchAssembler:
         text_encoder: TextEncoder,
         cache: LatentCache,
         caption_length: int = 48,
+        answer_length: int = 0,
     ) -> None:
         self.config = config
         self.caption_length = caption_length
+        self.answer_length = answer_length or caption_length  # a question's answer tokens
         self.codec = codec
         self.text_encoder = text_encoder
         self.cache = cache
@@ -221,8 +223,8 @@ class BatchAssembler:
         if examples[0].answer is not None:
             # The request (a question) is never dropped: understanding needs no guidance.
             kept[:] = True
-            answers = self.text_encoder.caption_ids([e.answer or "" for e in examples],
-                                                    self.caption_length)
+            length = self.answer_length if examples[0].task == "question" else self.caption_length
+            answers = self.text_encoder.caption_ids([e.answer or "" for e in examples], length)
         text_mask = encoding.mask & kept.unsqueeze(1)
         durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)
         content = self._content(examples, frames, kept) if examples[0].phones is not None else {}

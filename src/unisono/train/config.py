@@ -72,6 +72,8 @@ class GeneratorRunConfig:
         codec: codec folder ("" = the shipped codec).
         text_encoder: Hugging Face encoder folder ("" = the packaged MiniLM).
         init_from: a generator folder whose weights start a new run (ignored when resuming).
+        caption_init: how a fresh caption stream's token embeddings start: "normal" (random) or
+            "text_encoder" (the text encoder's word embeddings, reduced to the model width).
         grad_accumulation: micro-batches of `data.batch_size` per optimisation step.
         device: "auto" (this process's GPU if any), "cpu" or "cuda".
         strategy: multi-process wrapping under torchrun: "ddp" or "fsdp" (FSDP2, large presets).
@@ -90,6 +92,7 @@ class GeneratorRunConfig:
     codec: str = ""
     text_encoder: str = ""
     init_from: str = ""
+    caption_init: Literal["normal", "text_encoder"] = "normal"
     grad_accumulation: int = 1
     device: str = "auto"
     strategy: Literal["ddp", "fsdp"] = "ddp"

@@ -162,13 +162,15 @@ def train_generator(
         cache.build(cached_clips(config, pool, pairs), show_progress=False)
     assembler = BatchAssembler(
         config=config.data, codec=codec, text_encoder=text_encoder, cache=cache,
-        caption_length=config.model.caption_length,
+        caption_length=config.model.caption_length, answer_length=config.model.answer_length,
     )
     flow = FlowMatching(time_mean=config.flow.time_mean, time_std=config.flow.time_std)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
         model = DiT(config.model)
+    if last is None and run.caption_init == "text_encoder" and config.model.caption_stream:
+        model.init_caption_embedding(text_encoder.word_embeddings())
     if last is None and run.init_from:
         # A folder from before a later capability (captioning, content) leaves those parts fresh.
         load_model_weights(model, run.init_from, weights="auto", what="generator",

@@ -36,6 +36,9 @@ class DiTConfig:
         caption_stream: build the persistent caption-token stream in every block (captioning).
         caption_vocab: vocabulary of caption tokens: the text encoder's tokenizer.
         caption_length: K, caption tokens per answer (the end token and padding included).
+        answer_length: tokens of a question's answer (0: caption_length). Answers are a word or
+            two: padding them to a caption's length spends most of the masked-diffusion loss on
+            padding (the loss averages over every position), so questions get fewer positions.
         caption_mask_token: the tokenizer's [MASK] id (masked diffusion's absorbing state).
         caption_end_token: the id that ends a caption (the tokenizer's [SEP]).
         caption_pad_token: the id that fills a caption after its end (the tokenizer's [PAD]).
@@ -60,6 +63,7 @@ class DiTConfig:
     caption_stream: bool = False
     caption_vocab: int = 0
     caption_length: int = 48
+    answer_length: int = 0
     caption_mask_token: int = 103
     caption_end_token: int = 102
     caption_pad_token: int = 0
@@ -89,6 +93,17 @@ class DiTConfig:
                     f"caption_stream needs caption_vocab (the tokenizer's size, got "
                     f"{self.caption_vocab}) containing the mask / end / pad ids {tokens}."
                 )
+            if not 0 <= self.answer_length <= self.caption_length:
+                raise UnisonoError(
+                    f"answer_length {self.answer_length} must be in 0..caption_length "
+                    f"({self.caption_length}); 0 uses caption_length."
+                )
+
+    def answer_tokens(self, task: str) -> int:
+        """Caption-stream positions of `task`'s answers: answer_length for questions (when
+        set), caption_length otherwise."""
+        return self.answer_length if task == "question" and self.answer_length else (
+            self.caption_length)
 
     @property
     def head_width(self) -> int:

@@ -266,6 +266,34 @@ class DiT(nn.Module):
         audio = modulate(self.final_norm(audio), shift, scale)
         return unpatchify(self.head(audio), self.config.patch_size, noised.shape[-1])
 
+    @torch.no_grad()
+    def init_caption_embedding(self, word_embeddings: torch.Tensor, std: float = 0.02) -> None:
+        """Start the caption token embeddings (tied with the output head) from a pretrained
+        embedding table (V, Dw): its top-D principal components, scaled to the random
+        initialisation's std. Tokens used alike start close, so the few captions a small run sees
+        teach the whole neighbourhood of each word instead of one row.
+
+        Raises:
+            UnisonoError: no caption stream, or a table of another vocabulary size.
+        """
+        if not self.config.caption_stream:
+            raise UnisonoError("init_caption_embedding needs model.caption_stream: true.")
+        vocab, width = self.caption_embedding.weight.shape
+        if word_embeddings.ndim != 2 or word_embeddings.shape[0] != vocab:
+            raise UnisonoError(
+                f"a word-embedding table of shape {tuple(word_embeddings.shape)} does not fit the "
+                f"caption vocabulary of {vocab} tokens: use the text encoder whose tokenizer set "
+                "model.caption_vocab."
+            )
+        table = word_embeddings.detach().float().cpu()
+        table = table - table.mean(dim=0)
+        _, _, basis = torch.linalg.svd(table, full_matrices=False)  # (Dw, Dw), rows by variance
+        components = table @ basis[: min(width, basis.shape[0])].t()
+        weight = torch.zeros(vocab, width)
+        weight[:, : components.shape[1]] = components
+        weight *= std / weight.std()
+        self.caption_embedding.weight.copy_(weight.to(self.caption_embedding.weight))
+
     def caption_logits(
         self,
         latent: torch.Tensor,
