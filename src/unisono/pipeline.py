@@ -482,8 +482,9 @@ class Unisono:
         Args:
             audio: a path, numpy array (with `sample_rate`) or tensor; a list gives a list.
             sample_rate: the rate of array inputs.
-            steps: unmasking steps K' in 1..caption length (default: the task's recipe);
-                1 is the greedy one-step mode.
+            steps: unmasking steps K' >= 1 (default: the task's recipe); more than the answer's
+                positions (caption_length, or answer_length for questions) are capped to them, since
+                a step commits at least one token; 1 is the greedy one-step mode.
             temperature: 0 commits the most likely token; > 0 samples (seeded).
             seed: input i uses seed + i.
         """
