@@ -33,7 +33,9 @@ def joint_config(manifest, output_dir, **run):
     return config
 
 
-def test_understanding_batches_carry_the_answer_and_keep_the_question(world_manifest, tmp_path):
+def understanding_assembler(world_manifest, tmp_path, **lengths):
+    """The joint config's clip pool, latent cache and text encoder, and a BatchAssembler over
+    them that drops every instruction it may (instruction_dropout 1)."""
     config = joint_config(world_manifest, tmp_path / "run")
     pool, pairs = load_pool(config)
     codec = load_codec(None)
@@ -43,7 +45,13 @@ def test_understanding_batches_carry_the_answer_and_keep_the_question(world_mani
     encoder = TextEncoder.from_pretrained()
     data = GeneratorDataConfig(manifests=config.data.manifests, instruction_dropout=1.0)
     assembler = BatchAssembler(config=data, codec=codec, text_encoder=encoder, cache=cache,
-                               caption_length=16)
+                               **lengths)
+    return pool, cache, encoder, assembler
+
+
+def test_understanding_batches_carry_the_answer_and_keep_the_question(world_manifest, tmp_path):
+    pool, cache, encoder, assembler = understanding_assembler(world_manifest, tmp_path,
+                                                              caption_length=16)
     sampler = ExampleSampler({"question": 1.0}, pool, seed=0)
     examples = sampler.examples(0, 3)
     batch = assembler.assemble(examples, step=0, seed=0)
@@ -61,16 +69,8 @@ def test_understanding_batches_carry_the_answer_and_keep_the_question(world_mani
 
 def test_question_answers_take_answer_length_positions_captions_the_full_length(
         world_manifest, tmp_path) -> None:
-    config = joint_config(world_manifest, tmp_path / "run")
-    pool, pairs = load_pool(config)
-    codec = load_codec(None)
-    pool.sample_rate = codec.sample_rate
-    cache = LatentCache(tmp_path / "cache", codec)
-    cache.build(pairs, show_progress=False)
-    encoder = TextEncoder.from_pretrained()
-    data = GeneratorDataConfig(manifests=config.data.manifests)
-    assembler = BatchAssembler(config=data, codec=codec, text_encoder=encoder, cache=cache,
-                               caption_length=16, answer_length=6)
+    pool, _, encoder, assembler = understanding_assembler(world_manifest, tmp_path,
+                                                          caption_length=16, answer_length=6)
     questions = ExampleSampler({"question": 1.0}, pool, seed=0).examples(0, 2)
     captions = ExampleSampler({"caption": 1.0}, pool, seed=0).examples(0, 2)
     answers = assembler.assemble(questions, step=0, seed=0).caption_tokens

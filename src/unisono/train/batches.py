@@ -17,6 +17,7 @@ import torch
 
 from unisono.errors import UnisonoError
 from unisono.models.codec import Codec
+from unisono.models.dit.config import answer_positions
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, ClipPool, TaskExample, get_task
 from unisono.tasks.symbols import symbol_ids
@@ -147,7 +148,7 @@ class BatchAssembler:
     ) -> None:
         self.config = config
         self.caption_length = caption_length
-        self.answer_length = answer_length or caption_length  # a question's answer tokens
+        self.answer_length = answer_length
         self.codec = codec
         self.text_encoder = text_encoder
         self.cache = cache
@@ -223,7 +224,7 @@ class BatchAssembler:
         if examples[0].answer is not None:
             # The request (a question) is never dropped: understanding needs no guidance.
             kept[:] = True
-            length = self.answer_length if examples[0].task == "question" else self.caption_length
+            length = answer_positions(examples[0].task, self.caption_length, self.answer_length)
             answers = self.text_encoder.caption_ids([e.answer or "" for e in examples], length)
         text_mask = encoding.mask & kept.unsqueeze(1)
         durations = torch.tensor([e.duration for e in examples], dtype=torch.float32)

@@ -100,10 +100,8 @@ class DiTConfig:
                 )
 
     def answer_tokens(self, task: str) -> int:
-        """Caption-stream positions of `task`'s answers: answer_length for questions (when
-        set), caption_length otherwise."""
-        return self.answer_length if task == "question" and self.answer_length else (
-            self.caption_length)
+        """Caption-stream positions of `task`'s answers (`answer_positions`)."""
+        return answer_positions(task, self.caption_length, self.answer_length)
 
     @property
     def head_width(self) -> int:
@@ -119,6 +117,12 @@ class DiTConfig:
     def mlp_width(self) -> int:
         """Hidden width of the audio (and caption) MLP."""
         return int(round(self.width * self.mlp_ratio))
+
+
+def answer_positions(task: str, caption_length: int, answer_length: int) -> int:
+    """Caption-stream positions of `task`'s answers: answer_length for questions (when set),
+    caption_length otherwise."""
+    return answer_length if task == "question" and answer_length else caption_length
 
 
 PRESETS: dict[str, DiTConfig] = {

@@ -285,10 +285,10 @@ class DiT(nn.Module):
                 f"caption vocabulary of {vocab} tokens: use the text encoder whose tokenizer set "
                 "model.caption_vocab."
             )
-        table = word_embeddings.detach().float().cpu()
+        table = word_embeddings.float().cpu()
         table = table - table.mean(dim=0)
         _, _, basis = torch.linalg.svd(table, full_matrices=False)  # (Dw, Dw), rows by variance
-        components = table @ basis[: min(width, basis.shape[0])].t()
+        components = table @ basis[:width].t()
         weight = torch.zeros(vocab, width)
         weight[:, : components.shape[1]] = components
         weight *= std / weight.std()
