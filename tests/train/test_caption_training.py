@@ -109,6 +109,9 @@ def test_caption_init_text_encoder_starts_from_the_word_embeddings(world_manifes
     normal = load_file(str(train_generator(config, show_progress=False) / "generator"
                            / "model.safetensors"))["caption_embedding.weight"]
     assert not torch.allclose(normal.float(), expected.caption_embedding.weight, atol=1e-3)
+    without_stream = tiny_train_config(world_manifest, tmp_path / "g", caption_init="text_encoder")
+    with pytest.raises(UnisonoError, match="caption_init=text_encoder.*caption_stream is false"):
+        train_generator(without_stream, show_progress=False)
 
 
 def test_joint_training_resumes_exactly_and_captions(world_manifest, tmp_path) -> None:

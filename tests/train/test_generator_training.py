@@ -41,6 +41,24 @@ def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(world_manifest, 
     assert model.tasks == ["t2a"]
 
 
+
+def test_init_from_starts_from_a_model_folders_ema_weights(world_manifest, tmp_path) -> None:
+    first = train_generator(tiny_train_config(world_manifest, tmp_path / "a"), show_progress=False)
+    started = load_file(str(first / "generator" / "ema.safetensors"))
+    for name, source in (("b", first), ("c", first / "generator")):  # model or generator folder
+        config = tiny_train_config(world_manifest, tmp_path / name, init_from=str(source),
+                                   max_steps=2, seed=1)  # another seed: another fresh init
+        config.optim.lr = 0.0  # nothing moves: the run's weights are exactly the ones it loaded
+        after = load_file(str(train_generator(config, show_progress=False)
+                              / "generator" / "model.safetensors"))
+        assert after.keys() == started.keys()
+        for key in started:
+            assert torch.equal(after[key], started[key]), (name, key)
+    with pytest.raises(UnisonoError, match="init_from"):
+        train_generator(tiny_train_config(world_manifest, tmp_path / "d",
+                                          init_from=str(tmp_path / "missing")),
+                        show_progress=False)
+
 def test_training_refuses_to_overwrite_without_resume(world_manifest, tmp_path) -> None:
     config = tiny_train_config(world_manifest, tmp_path / "r", max_steps=2)
     train_generator(config, show_progress=False)

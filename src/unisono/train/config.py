@@ -71,7 +71,8 @@ class GeneratorRunConfig:
         threads: torch CPU threads (0 keeps torch's default).
         codec: codec folder ("" = the shipped codec).
         text_encoder: Hugging Face encoder folder ("" = the packaged MiniLM).
-        init_from: a generator folder whose weights start a new run (ignored when resuming).
+        init_from: a model folder, its generator/ folder, or "default" (the shipped model), whose
+            weights start a new run (ignored when resuming); the model config must match.
         caption_init: how a fresh caption stream's token embeddings start: "normal" (random) or
             "text_encoder" (the text encoder's word embeddings, reduced to the model width).
         grad_accumulation: micro-batches of `data.batch_size` per optimisation step.

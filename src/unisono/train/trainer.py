@@ -19,6 +19,7 @@ from unisono.config import config_to_dict, save_config
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
+from unisono.model_folder import model_dir
 from unisono.models.dit import DiT
 from unisono.models.dit.model import later_parts
 from unisono.models.pretrained import EMA_FILE, load_model_weights, save_model_folder
@@ -87,6 +88,19 @@ def cached_clips(config: TrainGeneratorConfig, pool: ClipPool, pairs: list) -> l
     return [(entry, path) for entry, path in pairs if entry.id in usable]
 
 
+def init_folder(path: str) -> Path:
+    """The generator folder `run.init_from` names: a generator folder itself, a model folder
+    (the final/ folder of a run, or an exported one) through its generator/ subfolder, or the word
+    "default" for the shipped model (fine-tune it on more tasks or your own data)."""
+    folder = model_dir(path)
+    if (folder / "generator").is_dir():
+        folder = folder / "generator"
+    if not folder.is_dir():
+        raise UnisonoError(f"run.init_from={path!r}: no such folder. Name a model folder, its "
+                           "generator/ folder, or 'default'.")
+    return folder
+
+
 def train_generator(
     config: TrainGeneratorConfig, *, resume: bool = True, show_progress: bool = True
 ) -> Path:
@@ -142,6 +156,11 @@ def train_generator(
         raise UnisonoError(
             f"tasks {', '.join(understanding)} answer in text: set model.caption_stream=true."
         )
+    if run.caption_init != "normal" and not config.model.caption_stream:
+        raise UnisonoError(
+            f"run.caption_init={run.caption_init} starts the caption stream's embeddings, but "
+            "model.caption_stream is false: set model.caption_stream=true or drop caption_init."
+        )
     if config.model.caption_stream:
         for name, value in text_encoder.caption_token_ids().items():
             if getattr(config.model, name) != value:
@@ -169,11 +188,11 @@ def train_generator(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
         model = DiT(config.model)
-    if last is None and run.caption_init == "text_encoder" and config.model.caption_stream:
+    if last is None and run.caption_init == "text_encoder":
         model.init_caption_embedding(text_encoder.word_embeddings())
     if last is None and run.init_from:
         # A folder from before a later capability (captioning, content) leaves those parts fresh.
-        load_model_weights(model, run.init_from, weights="auto", what="generator",
+        load_model_weights(model, init_folder(run.init_from), weights="auto", what="generator",
                            allow_missing=later_parts(model))
     step = 0
     state = None
