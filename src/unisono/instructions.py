@@ -6,6 +6,7 @@ Shapes: S samples, C latent channels, T latent frames.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,17 +50,19 @@ def read_audio_input(audio: AudioInput, sample_rate: int | None) -> tuple[np.nda
     return samples, int(sample_rate)
 
 
-# Keyword patterns per edit task, tried in order (speech edits before sound edits).
+# Keyword patterns per edit task, tried in order (speech edits before sound edits): the fallback
+# for free phrasings that match none of the tasks' own instruction templates.
 _EDIT_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("speech_rewrite", r"\b(change|rewrite) (what|the words)|\bsay(s)? instead\b|\binstead of saying\b"),
-    ("speech_delete", r"\b(remove|delete|cut|erase|mute) (the |all )?(speech|voice|talking|speaker|words)\b"),
+    ("speech_rewrite", r"\b(change|rewrite) (what|the words|the speech)|\bsay(s)? instead\b|\binstead of saying\b"),
+    ("speech_delete", r"\b(remove|delete|cut|erase|mute) (the |all )?(speech|voice|talking|speaker|spoken words|words)\b"),
     ("speech_insert", r"\b(add|insert) (a |some )?(voice|speech|speaker|man|woman|person)\b.*\b(say|saying|says)\b"),
     ("edit_replace", r"\b(replace|swap|substitute|exchange)\b"),
-    ("edit_extract", r"\b(extract|isolate|keep only|separate|pull out)\b|\bonly the\b"),
-    ("edit_restyle", r"\b(play (this|it) on|restyle|as if played|turn (this|it) into|perform (this|it) on|switch the instrument)\b"),
+    ("edit_extract", r"\b(extract|isolate|keep only|separate|pull out)\b|\bonly the\b|\beverything (except|but)\b"),
+    ("edit_restyle", r"\b(play (this|it) on|restyle|as if played|turn (this|it) into|perform (this|it) on|switch the instrument|change the instrument)\b"),
     ("edit_remove", r"\b(remove|delete|take out|get rid of|erase|eliminate|cut out|mute)\b"),
     ("edit_add", r"\b(add|insert|put in|include|overlay|mix in)\b"),
 )
+EDIT_TASKS = tuple(task for task, _ in _EDIT_PATTERNS)
 
 EDIT_EXAMPLES = (
     "Add a dog barking at 2 s",
@@ -71,10 +74,43 @@ EDIT_EXAMPLES = (
 )
 
 
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(" .!")
+
+
+@functools.cache
+def _template_patterns() -> tuple[tuple[int, str, re.Pattern[str]], ...]:
+    """(literal characters, task, full-match pattern) for every template of every edit task,
+    most specific first; a {field} matches any non-empty text."""
+    from unisono.tasks import get_task
+
+    patterns = []
+    for task in EDIT_TASKS:
+        for template in get_task(task).templates:
+            pieces = re.split(r"\{[a-z_]+\}", _normalised(template))
+            literal = sum(len(piece.replace(" ", "")) for piece in pieces)
+            regex = "(.+?)".join(re.escape(piece) for piece in pieces)
+            patterns.append((literal, task, re.compile(regex)))
+    return tuple(sorted(patterns, key=lambda item: -item[0]))
+
+
 def edit_task_for(instruction: str) -> str:
-    """The edit task an instruction asks for; a clear error when it names none."""
-    text = instruction.lower()
-    for task, pattern in _EDIT_PATTERNS:
+    """The edit task an instruction asks for; a clear error when it names none.
+
+    Speech edits are read by their keywords first ("Remove the voice"); then an instruction in
+    one of the tasks' own training phrasings goes to that task (the most specific template wins:
+    "Remove {old} and add {new}" is a replacement, not a removal); anything else is read by
+    keywords ("Get rid of the hum", "Isolate the drums").
+    """
+    text = _normalised(instruction)
+    speech = [(task, pattern) for task, pattern in _EDIT_PATTERNS if task.startswith("speech_")]
+    for task, pattern in speech:  # "Remove the voice" is a speech edit whatever template fits
+        if re.search(pattern, text):
+            return task
+    for _, task, pattern in _template_patterns():
+        if pattern.fullmatch(text):
+            return task
+    for task, pattern in _EDIT_PATTERNS[len(speech):]:
         if re.search(pattern, text):
             return task
     raise UnisonoError(
