@@ -53,6 +53,8 @@ def test_errors_name_the_problem(model) -> None:
         model.generate("a piano", task="t2m")
     with pytest.raises(UnisonoError, match="Unknown task"):
         model.generate("a piano", task="sing-along")
+    with pytest.raises(UnisonoError, match="'se' is not one of them.*enhance"):
+        model.generate("a piano", task="se")
     with pytest.raises(UnisonoError, match="outside"):
         model.generate("a piano", duration=-1.0)
     with pytest.raises(UnisonoError, match="not a Unisono model folder"):

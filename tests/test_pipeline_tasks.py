@@ -9,8 +9,8 @@ from unisono.errors import UnisonoError
 from unisono.instructions import edit_task_for, tts_instruction
 from unisono.pipeline import Unisono
 
-TASKS = ["t2a", "edit_add", "edit_remove", "edit_replace", "edit_extract", "se", "sr", "tts",
-         "tts_clone"]
+TASKS = ["t2a", "timed", "t2as", "edit_add", "edit_remove", "edit_replace", "edit_extract", "se",
+         "sr", "tts", "tts_clone"]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,15 @@ def test_unroutable_instruction_and_untrained_task_are_clear_errors(model) -> No
         model.edit(_tone(1.0, 16000), "Play this on a violin", sample_rate=16000)
     with pytest.raises(UnisonoError, match="needs its sample_rate"):
         model.enhance(_tone(1.0, 16000))
+
+
+def test_timed_and_t2as_generate_from_a_prompt(model) -> None:
+    for task, prompt in (("timed", "A bell from 0.2 s to 0.6 s, then a whistle"),
+                         ("t2as", 'A woman says "hello". In the background: rain.')):
+        out = model.generate(prompt, task=task, duration=1.25, steps=2, seed=0)
+        assert out.audio.shape == (20000,) and np.isfinite(out.audio).all()
+    with pytest.raises(UnisonoError, match="not trained for 't2m'"):
+        model.generate("A piano", task="t2m")
 
 
 def test_transformations_keep_the_input_length_at_any_rate(model, tmp_path) -> None:

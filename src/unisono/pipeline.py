@@ -45,6 +45,9 @@ from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, get_task
 from unisono.tasks.symbols import symbol_ids
 
+# The tasks generate() runs: audio from a prompt alone (the others have their own methods).
+TEXT_GENERATION_TASKS = ("t2a", "t2m", "timed", "t2as")
+
 
 @dataclass
 class GeneratedAudio:
@@ -172,7 +175,8 @@ class Unisono:
         task: str = "t2a",
         cfg_interval: tuple[float, float] | None = None,
     ) -> GeneratedAudio | list[GeneratedAudio]:
-        """Generate audio from text (t2a; t2m with task="t2m").
+        """Generate audio from text: t2a; t2m, timed (events at stated times) or t2as (speech
+        with sounds) with `task=`.
 
         Args:
             prompt: one prompt or a list (a batch).
@@ -190,6 +194,13 @@ class Unisono:
         Returns:
             One `GeneratedAudio`, or a list for a list of prompts.
         """
+        get_task(task)  # an unknown name is its own error
+        if task not in TEXT_GENERATION_TASKS:
+            raise UnisonoError(
+                f"generate() makes audio from a prompt alone ({', '.join(TEXT_GENERATION_TASKS)}); "
+                f"{task!r} is not one of them: use tts() for speech, sing() for singing, "
+                "edit() / enhance() / upsample() for a recording, caption() / ask() for text."
+            )
         self._require_task(task)
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if not prompts or any(not p.strip() for p in prompts):

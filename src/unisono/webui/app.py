@@ -20,7 +20,8 @@ from unisono.tasks import get_task
 from unisono.webui import handlers
 from unisono.webui.serving import MODEL_CONCURRENCY_ID, bound_queue
 
-GENERATE_TASKS = {"t2a": "sound (t2a)", "t2m": "music (t2m)"}
+GENERATE_TASKS = {"t2a": "sound (t2a)", "t2m": "music (t2m)", "timed": "events at set times (timed)",
+                  "t2as": "speech with sounds (t2as)"}
 SPEECH_TASKS = ("tts", "tts_styled", "tts_clone")
 EDIT_TASKS = ("edit_add", "edit_remove", "edit_replace", "edit_extract", "edit_restyle",
               "speech_insert", "speech_delete", "speech_rewrite")
