@@ -9,8 +9,15 @@ import pytest
 from unisono.cli import demo as demo_cli
 from unisono.cli import tasks as tasks_cli
 
-ALL_TASKS = ["t2a", "t2m", "edit_remove", "edit_add", "se", "sr", "tts", "tts_clone", "svs",
-             "caption", "question"]
+ALL_TASKS = ["t2a", "t2m", "timed", "t2as", "edit_remove", "edit_add", "edit_restyle",
+             "speech_insert", "speech_rewrite", "se", "sr", "tts", "tts_clone", "svs", "caption",
+             "question"]
+
+
+@pytest.fixture(scope="session")
+def demo_tasks() -> list[str]:
+    """The tasks of the demo test model: every task the demo has an example for."""
+    return list(ALL_TASKS)
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,14 @@ import soundfile as sf
 
 from unisono.demo import build_examples, measure, run_demo
 from unisono.errors import UnisonoError
+from unisono.instructions import edit_task_for
+from unisono.tasks import get_task
 
 RATE = 16000
 
 
-def test_demo_writes_a_page_whose_files_exist(demo_model_dir, run_cli, tmp_path, capsys) -> None:
+def test_demo_writes_a_page_whose_files_exist(demo_model_dir, demo_tasks, run_cli, tmp_path,
+                                             capsys) -> None:
     out = tmp_path / "demo"
     assert run_cli(["demo", "--model", str(demo_model_dir), "--out", str(out), "--steps", "2"]) == 0
     page = Path(capsys.readouterr().out.strip().splitlines()[-1])
@@ -23,9 +26,7 @@ def test_demo_writes_a_page_whose_files_exist(demo_model_dir, run_cli, tmp_path,
     assert links and all(not Path(link).is_absolute() for link in links)
     assert all((out / link).is_file() for link in links)
     # every task gets a section; audio tasks an output player, text tasks an answer
-    assert text.count("<section>") == len(build_examples(
-        ["t2a", "t2m", "edit_remove", "edit_add", "se", "sr", "tts", "tts_clone", "svs",
-         "caption", "question"], sample_rate=RATE))
+    assert text.count("<section>") == len(build_examples(demo_tasks, sample_rate=RATE)) == 16
     assert text.count("<audio controls") == len(list(out.glob("*.wav")))
     assert len(re.findall(r"<q class=answer>", text)) == 2
     for name in ("t2a_out", "edit_remove_out", "se_out", "sr_out", "tts_clone_out", "svs_out"):
@@ -63,6 +64,17 @@ def test_figures_against_the_reference_itself() -> None:
                                             ["event window RMS"])]
     assert levels[1] == levels[2] and levels[0] > levels[1] + 6  # the siren is loud in the input
     assert measure(removal, np.zeros(RATE, np.float32), RATE)["output duration"] == "1.00 s"
+    restyle = build_examples(["edit_restyle"], sample_rate=RATE)[0]
+    before, after = (float(v) for v in re.findall(
+        r"[\d.]+", measure(restyle, restyle.reference, RATE)
+        ["LSD to the phrase on the new instrument"]))
+    assert after == 0.0 and before > 1.0  # piano and violin differ; the reference is itself
+
+
+def test_edit_examples_route_to_the_task_they_show(demo_tasks) -> None:
+    for example in build_examples(demo_tasks, sample_rate=RATE):
+        if get_task(example.task).family == "editing":
+            assert edit_task_for(example.instruction) == example.task, example.instruction
 
 
 def test_demo_errors(demo_model_dir, make_model_folder, tmp_path) -> None:

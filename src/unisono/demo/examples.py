@@ -17,6 +17,7 @@ import numpy as np
 
 from unisono.audio import lowpass, place
 from unisono.tasks.understanding import CAPTION_TEMPLATES
+from unisono.world.music import INSTRUMENTS, Note, Part, render_part
 from unisono.world.pairs import enhancement_pair
 from unisono.world.sfx import render_event
 from unisono.world.speech import synthesize
@@ -25,6 +26,7 @@ SPEECH_VOICE = "espeak-en-us-f1"
 CLONE_VOICE = "espeak-en-gb-m1"
 SPEECH_TEXT = "The small boat drifted slowly across the quiet lake."
 REMOVED_EVENT = ("siren", 1.0, 2.0)  # name, onset s, length s
+RESTYLE_FROM, RESTYLE_TO = "piano", "violin"
 SCENE_SECONDS = 5.0
 UPSAMPLE_CUTOFF_HZ = 2000.0
 SCORE = {
@@ -71,6 +73,14 @@ def _speech(text: str, voice: str, sample_rate: int) -> np.ndarray:
     return synthesize(text, voice, sample_rate=sample_rate).audio.astype(np.float32)
 
 
+def _melody(sample_rate: int, instrument: str) -> np.ndarray:
+    """The same four-bar phrase (C major, 100 BPM) on a General MIDI instrument."""
+    notes = [Note(pitch, 0.6 * i, 0.6 * i + 0.55, 90)
+             for i, pitch in enumerate((60, 64, 67, 72, 67, 64, 62, 60))]
+    part = Part(instrument, INSTRUMENTS[instrument], False, "melody", notes)
+    return render_part(part, duration=SCENE_SECONDS, sample_rate=sample_rate).astype(np.float32)
+
+
 def _scene(seed: int, sample_rate: int, *, with_event: bool) -> np.ndarray:
     """Rain with (optionally) a siren at 1-3 s."""
     total = int(SCENE_SECONDS * sample_rate)
@@ -107,6 +117,17 @@ def build_examples(tasks: list[str], *, sample_rate: int, seed: int = 0) -> list
             "t2m", "t2m", "Text to music", music_prompt,
             lambda m, s, k: m.generate(music_prompt, duration=SCENE_SECONDS, steps=k, seed=s,
                                        task="t2m")))
+    timed_prompt = "A church bell from 0.5 s to 2 s, then a dog bark from 2.5 s to 3.5 s"
+    if "timed" in known:
+        examples.append(Example(
+            "timed", "timed", "Timed composition", timed_prompt,
+            lambda m, s, k: m.generate(timed_prompt, duration=SCENE_SECONDS, steps=k, seed=s,
+                                       task="timed")))
+    t2as_prompt = 'A woman says "The train leaves at nine." In the background: rain.'
+    if "t2as" in known:
+        examples.append(Example(
+            "t2as", "t2as", "Speech with sounds", t2as_prompt,
+            lambda m, s, k: m.generate(t2as_prompt, duration=3.5, steps=k, seed=s, task="t2as")))
     if "edit_remove" in known:
         scene = _scene(seed, sample_rate, with_event=True)
         clean = _scene(seed, sample_rate, with_event=False)
@@ -123,6 +144,28 @@ def build_examples(tasks: list[str], *, sample_rate: int, seed: int = 0) -> list
             "edit_add", "edit_add", "Edit: add an event", text,
             lambda m, s, k: m.edit(bed, text, sample_rate=sample_rate, steps=k, seed=s),
             inputs={"input": bed}))
+    if "edit_restyle" in known:
+        phrase = _melody(sample_rate, RESTYLE_FROM)
+        text = f"Play this on {RESTYLE_TO}"
+        examples.append(Example(
+            "edit_restyle", "edit_restyle", "Edit: another instrument", text,
+            lambda m, s, k: m.edit(phrase, text, sample_rate=sample_rate, steps=k, seed=s),
+            inputs={f"input ({RESTYLE_FROM})": phrase},
+            reference=_melody(sample_rate, RESTYLE_TO)))
+    if "speech_insert" in known:
+        bed = _scene(seed, sample_rate, with_event=False)
+        words = "Please close the window."
+        text = f'Add a woman saying "{words}" at 1 s.'
+        examples.append(Example(
+            "speech_insert", "speech_insert", "Speech edit: insert words", text,
+            lambda m, s, k: m.edit(bed, text, sample_rate=sample_rate, steps=k, seed=s),
+            inputs={"input": bed}))
+    if "speech_rewrite" in known:
+        text = 'Change the speech to "The old bridge was closed for the winter."'
+        examples.append(Example(
+            "speech_rewrite", "speech_rewrite", "Speech edit: rewrite the words", text,
+            lambda m, s, k: m.edit(speech, text, sample_rate=sample_rate, steps=k, seed=s),
+            inputs={"input": speech}))
     if "se" in known:
         noisy, _ = enhancement_pair(speech, sample_rate, rng, reverb_probability=0.0)
         examples.append(Example(

@@ -61,6 +61,13 @@ def measure(example: Example, output: np.ndarray, sample_rate: int) -> dict[str,
         before = log_spectral_distance(reference[:size], band_limited[:size], sample_rate)
         after = log_spectral_distance(reference[:size], output[:size], sample_rate)
         figures["LSD input → output"] = f"{before:.2f} → {after:.2f} (lower is better)"
+    if example.task == "edit_restyle" and reference is not None:
+        original = next(iter(example.inputs.values()))
+        size = min(len(output), len(reference))
+        before = log_spectral_distance(reference[:size], original[:size], sample_rate)
+        after = log_spectral_distance(reference[:size], output[:size], sample_rate)
+        figures["LSD to the phrase on the new instrument"] = (
+            f"input {before:.2f} → output {after:.2f} (lower is better)")
     if example.window is not None and reference is not None:
         start, end = (int(t * sample_rate) for t in example.window)
         levels = [rms_db(a[start:end]) for a in (example.inputs["input"], output, reference)]
