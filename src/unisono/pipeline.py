@@ -45,8 +45,9 @@ from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, get_task
 from unisono.tasks.symbols import symbol_ids
 
-# The tasks generate() runs: audio from a prompt alone (the others have their own methods).
-TEXT_GENERATION_TASKS = ("t2a", "t2m", "timed", "t2as")
+# The tasks generate() runs: audio from an instruction alone, no source audio and no time-aligned
+# content (the others have their own methods; tts() builds the speech instructions for you).
+TEXT_GENERATION_TASKS = ("t2a", "t2m", "timed", "t2as", "tts", "tts_styled")
 
 
 @dataclass
@@ -175,8 +176,9 @@ class Unisono:
         task: str = "t2a",
         cfg_interval: tuple[float, float] | None = None,
     ) -> GeneratedAudio | list[GeneratedAudio]:
-        """Generate audio from text: t2a; t2m, timed (events at stated times) or t2as (speech
-        with sounds) with `task=`.
+        """Generate audio from text: t2a; t2m, timed (events at stated times), t2as (speech
+        with sounds), or tts / tts_styled (a speech instruction as the task trains with) with
+        `task=`.
 
         Args:
             prompt: one prompt or a list (a batch).
