@@ -50,19 +50,22 @@ def read_audio_input(audio: AudioInput, sample_rate: int | None) -> tuple[np.nda
     return samples, int(sample_rate)
 
 
-# Keyword patterns per edit task, tried in order (speech edits before sound edits): the fallback
+# Keyword patterns per edit task, tried in order. Speech edits are read before the templates
+# ("Remove the voice" is a speech edit whatever template fits); the sound edits are the fallback
 # for free phrasings that match none of the tasks' own instruction templates.
-_EDIT_PATTERNS: tuple[tuple[str, str], ...] = (
+_SPEECH_EDIT_PATTERNS: tuple[tuple[str, str], ...] = (
     ("speech_rewrite", r"\b(change|rewrite) (what|the words|the speech)|\bsay(s)? instead\b|\binstead of saying\b"),
     ("speech_delete", r"\b(remove|delete|cut|erase|mute) (the |all )?(speech|voice|talking|speaker|spoken words|words)\b"),
     ("speech_insert", r"\b(add|insert) (a |some )?(voice|speech|speaker|man|woman|person)\b.*\b(say|saying|says)\b"),
+)
+_SOUND_EDIT_PATTERNS: tuple[tuple[str, str], ...] = (
     ("edit_replace", r"\b(replace|swap|substitute|exchange)\b"),
     ("edit_extract", r"\b(extract|isolate|keep only|separate|pull out)\b|\bonly the\b|\beverything (except|but)\b"),
     ("edit_restyle", r"\b(play (this|it) on|restyle|as if played|turn (this|it) into|perform (this|it) on|switch the instrument|change the instrument)\b"),
     ("edit_remove", r"\b(remove|delete|take out|get rid of|erase|eliminate|cut out|mute)\b"),
     ("edit_add", r"\b(add|insert|put in|include|overlay|mix in)\b"),
 )
-EDIT_TASKS = tuple(task for task, _ in _EDIT_PATTERNS)
+EDIT_TASKS = tuple(task for task, _ in (*_SPEECH_EDIT_PATTERNS, *_SOUND_EDIT_PATTERNS))
 
 EDIT_EXAMPLES = (
     "Add a dog barking at 2 s",
@@ -103,14 +106,13 @@ def edit_task_for(instruction: str) -> str:
     keywords ("Get rid of the hum", "Isolate the drums").
     """
     text = _normalised(instruction)
-    speech = [(task, pattern) for task, pattern in _EDIT_PATTERNS if task.startswith("speech_")]
-    for task, pattern in speech:  # "Remove the voice" is a speech edit whatever template fits
+    for task, pattern in _SPEECH_EDIT_PATTERNS:
         if re.search(pattern, text):
             return task
     for _, task, pattern in _template_patterns():
         if pattern.fullmatch(text):
             return task
-    for task, pattern in _EDIT_PATTERNS[len(speech):]:
+    for task, pattern in _SOUND_EDIT_PATTERNS:
         if re.search(pattern, text):
             return task
     raise UnisonoError(

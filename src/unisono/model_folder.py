@@ -85,7 +85,7 @@ def export_model_folder(
             outside a run folder.
     """
     source = Path(source)
-    generator_dir = source / "generator" if (source / MODEL_INDEX).is_file() else source
+    generator_dir = generator_folder(source)
     if not (generator_dir / CONFIG_FILE).is_file():
         raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint.")
     codec_folder = None  # the codec to copy into the export, when not the shipped one
@@ -132,6 +132,12 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
         "max_seconds": config.data.max_seconds,
     }
     return index, codec
+
+
+def generator_folder(path: Path) -> Path:
+    """The generator weights of a model folder (its generator/ subfolder), or `path` itself when
+    it is not one (a generator or checkpoint folder)."""
+    return path / "generator" if (path / MODEL_INDEX).is_file() else path
 
 
 def default_model_dir() -> Path:

@@ -127,5 +127,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--solver", choices=sorted(SOLVERS), default=None)
     generate.add_argument("--sway", type=float, default=None, help="sway coefficient (0: uniform)")
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--task", default="t2a", help="generation task: t2a, t2m, timed (events at stated times), t2as (speech with sounds)")
+    generate.add_argument("--task", default="t2a",
+                          help="t2a, t2m, timed (events at stated times), t2as (speech with sounds)")
     generate.set_defaults(func=_run_generate)

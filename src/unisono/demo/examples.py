@@ -29,6 +29,14 @@ REMOVED_EVENT = ("siren", 1.0, 2.0)  # name, onset s, length s
 RESTYLE_FROM, RESTYLE_TO = "piano", "violin"
 SCENE_SECONDS = 5.0
 UPSAMPLE_CUTOFF_HZ = 2000.0
+PROMPT_EXAMPLES = (  # task, title, prompt, seconds
+    ("t2a", "Text to audio", "A dog barks three times while rain falls", SCENE_SECONDS),
+    ("t2m", "Text to music", "A calm piano melody in C major at a slow tempo", SCENE_SECONDS),
+    ("timed", "Timed composition",
+     "A church bell from 0.5 s to 2 s, then a dog bark from 2.5 s to 3.5 s", SCENE_SECONDS),
+    ("t2as", "Speech with sounds",
+     'A woman says "The train leaves at nine." In the background: rain.', 3.5),
+)
 SCORE = {
     "key": "C",
     "notes": [
@@ -81,6 +89,12 @@ def _melody(sample_rate: int, instrument: str) -> np.ndarray:
     return render_part(part, duration=SCENE_SECONDS, sample_rate=sample_rate).astype(np.float32)
 
 
+def _prompt_example(task: str, title: str, prompt: str, seconds: float) -> Example:
+    """An example of a prompt-only task (`Unisono.generate` with `task=`)."""
+    return Example(task, task, title, prompt,
+                   lambda m, s, k: m.generate(prompt, duration=seconds, steps=k, seed=s, task=task))
+
+
 def _scene(seed: int, sample_rate: int, *, with_event: bool) -> np.ndarray:
     """Rain with (optionally) a siren at 1-3 s."""
     total = int(SCENE_SECONDS * sample_rate)
@@ -106,28 +120,9 @@ def build_examples(tasks: list[str], *, sample_rate: int, seed: int = 0) -> list
     examples: list[Example] = []
     need_speech = known & {"se", "sr", "tts_clone", "speech_delete", "speech_rewrite"}
     speech = _speech(SPEECH_TEXT, SPEECH_VOICE, sample_rate) if need_speech else None
-    prompt = "A dog barks three times while rain falls"
-    if "t2a" in known:
-        examples.append(Example(
-            "t2a", "t2a", "Text to audio", prompt,
-            lambda m, s, k: m.generate(prompt, duration=SCENE_SECONDS, steps=k, seed=s)))
-    music_prompt = "A calm piano melody in C major at a slow tempo"
-    if "t2m" in known:
-        examples.append(Example(
-            "t2m", "t2m", "Text to music", music_prompt,
-            lambda m, s, k: m.generate(music_prompt, duration=SCENE_SECONDS, steps=k, seed=s,
-                                       task="t2m")))
-    timed_prompt = "A church bell from 0.5 s to 2 s, then a dog bark from 2.5 s to 3.5 s"
-    if "timed" in known:
-        examples.append(Example(
-            "timed", "timed", "Timed composition", timed_prompt,
-            lambda m, s, k: m.generate(timed_prompt, duration=SCENE_SECONDS, steps=k, seed=s,
-                                       task="timed")))
-    t2as_prompt = 'A woman says "The train leaves at nine." In the background: rain.'
-    if "t2as" in known:
-        examples.append(Example(
-            "t2as", "t2as", "Speech with sounds", t2as_prompt,
-            lambda m, s, k: m.generate(t2as_prompt, duration=3.5, steps=k, seed=s, task="t2as")))
+    for task, title, prompt, seconds in PROMPT_EXAMPLES:
+        if task in known:
+            examples.append(_prompt_example(task, title, prompt, seconds))
     if "edit_remove" in known:
         scene = _scene(seed, sample_rate, with_event=True)
         clean = _scene(seed, sample_rate, with_event=False)

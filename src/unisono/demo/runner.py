@@ -38,6 +38,17 @@ def _paired(metric: Any, estimate: np.ndarray, reference: np.ndarray, sample_rat
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
+def _lsd_change(reference: np.ndarray, given: np.ndarray, output: np.ndarray,
+                sample_rate: int) -> tuple[float, float]:
+    """Log-spectral distance to `reference` of the input given and of the output, over the
+    shorter length."""
+    from unisono.metrics import log_spectral_distance
+
+    size = min(len(output), len(reference))
+    return (log_spectral_distance(reference[:size], given[:size], sample_rate),
+            log_spectral_distance(reference[:size], output[:size], sample_rate))
+
+
 def measure(example: Example, output: np.ndarray, sample_rate: int) -> dict[str, str]:
     """The figures shown under an audio output: length, level and the task's quality measure.
 
@@ -46,7 +57,7 @@ def measure(example: Example, output: np.ndarray, sample_rate: int) -> dict[str,
         output: the model's audio (S,) at `sample_rate`.
         sample_rate: the model's rate.
     """
-    from unisono.metrics import Pesq, log_spectral_distance
+    from unisono.metrics import Pesq
 
     figures = {"output duration": f"{len(output) / sample_rate:.2f} s",
                "output RMS": f"{rms_db(output):.1f} dBFS"}
@@ -56,16 +67,12 @@ def measure(example: Example, output: np.ndarray, sample_rate: int) -> dict[str,
         figures["PESQ input → output"] = (f"{_paired(Pesq(), noisy, reference, sample_rate)} → "
                                           f"{_paired(Pesq(), output, reference, sample_rate)}")
     if example.task == "sr" and reference is not None:
-        band_limited = example.inputs["band-limited input"]
-        size = min(len(output), len(reference))
-        before = log_spectral_distance(reference[:size], band_limited[:size], sample_rate)
-        after = log_spectral_distance(reference[:size], output[:size], sample_rate)
+        before, after = _lsd_change(reference, example.inputs["band-limited input"], output,
+                                    sample_rate)
         figures["LSD input → output"] = f"{before:.2f} → {after:.2f} (lower is better)"
     if example.task == "edit_restyle" and reference is not None:
         original = next(iter(example.inputs.values()))
-        size = min(len(output), len(reference))
-        before = log_spectral_distance(reference[:size], original[:size], sample_rate)
-        after = log_spectral_distance(reference[:size], output[:size], sample_rate)
+        before, after = _lsd_change(reference, original, output, sample_rate)
         figures["LSD to the phrase on the new instrument"] = (
             f"input {before:.2f} → output {after:.2f} (lower is better)")
     if example.window is not None and reference is not None:

@@ -19,7 +19,7 @@ from unisono.config import config_to_dict, save_config
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
-from unisono.model_folder import model_dir
+from unisono.model_folder import generator_folder, model_dir
 from unisono.models.dit import DiT
 from unisono.models.dit.model import later_parts
 from unisono.models.pretrained import EMA_FILE, load_model_weights, save_model_folder
@@ -92,9 +92,7 @@ def init_folder(path: str) -> Path:
     """The generator folder `run.init_from` names: a generator folder itself, a model folder
     (the final/ folder of a run, or an exported one) through its generator/ subfolder, or the word
     "default" for the shipped model (fine-tune it on more tasks or your own data)."""
-    folder = model_dir(path)
-    if (folder / "generator").is_dir():
-        folder = folder / "generator"
+    folder = generator_folder(model_dir(path))
     if not folder.is_dir():
         raise UnisonoError(f"run.init_from={path!r}: no such folder. Name a model folder, its "
                            "generator/ folder, or 'default'.")
