@@ -400,8 +400,11 @@ def train_codec(
         loss, terms = recon_loss(output.audio, batch, output.kl)
         adversarial = discriminator is not None and step >= config.discriminator.start_step
         if adversarial:
+            # The generator's terms need gradients through the discriminator, not of its weights.
+            discriminator.requires_grad_(False)
             fake_logits, fake_features = discriminator(output.audio)
-            _, real_features = discriminator(batch)
+            with torch.no_grad():
+                _, real_features = discriminator(batch)
             terms["adv"] = generator_hinge_loss(fake_logits)
             terms["fm"] = feature_matching_loss(real_features, fake_features)
             loss = (
@@ -416,6 +419,7 @@ def train_codec(
             if guard.ok(grad_norm, step=step):
                 optimizer.step()
             if adversarial:
+                discriminator.requires_grad_(True)
                 real_logits, _ = discriminator(batch)
                 fake_logits, _ = discriminator(output.audio.detach())
                 disc_loss = discriminator_hinge_loss(real_logits, fake_logits)

@@ -1,11 +1,9 @@
-"""Fixtures: a few rendered world clips and a tiny generator config that trains in seconds."""
+"""Fixtures: a few rendered world clips (the tiny generator config is in train_configs.py)."""
 
 from pathlib import Path
 
 import pytest
 
-from unisono.config import config_from_dict
-from unisono.train import TrainGeneratorConfig
 from unisono.world.writer import render_world
 
 
@@ -14,16 +12,3 @@ def world_manifest(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("world")
     return render_world(out, n=6, seed=3, split="train", kinds="sfx", write_stems=False,
                         progress=False)
-
-
-def tiny_train_config(manifest: Path, output_dir: Path, **run) -> TrainGeneratorConfig:
-    data = {
-        "model": {"latent_channels": 32, "width": 32, "depth": 2, "heads": 2, "mlp_ratio": 2.0,
-                  "content_dim": 16, "duration_hidden": 16},
-        "data": {"manifests": [str(manifest)], "batch_size": 3, "max_seconds": 10.0},
-        "tasks": {"t2a": 1.0},
-        "optim": {"lr": 1e-3, "warmup_steps": 2},
-        "run": {"output_dir": str(output_dir), "max_steps": 4, "checkpoint_every": 2,
-                "log_every": 1, "tensorboard": False, "threads": 1, "keep_last": 5, **run},
-    }
-    return config_from_dict(TrainGeneratorConfig, data)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_configs import tiny_train_config
 
-from conftest import tiny_train_config
 from unisono.codec_files import load_codec
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError

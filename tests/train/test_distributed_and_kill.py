@@ -11,8 +11,8 @@ import time
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_configs import tiny_train_config
 
-from conftest import tiny_train_config
 from unisono.config import save_config
 
 pytestmark = pytest.mark.slow

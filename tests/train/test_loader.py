@@ -3,8 +3,8 @@
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_configs import tiny_train_config
 
-from conftest import tiny_train_config
 from unisono.codec_files import load_codec
 from unisono.errors import UnisonoError
 from unisono.models.text_encoder import TextEncoder

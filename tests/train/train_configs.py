@@ -1,0 +1,20 @@
+"""A tiny generator config that trains in seconds (a module of its own, not conftest: `from
+conftest import` would pick up whichever conftest pytest imported first)."""
+
+from pathlib import Path
+
+from unisono.config import config_from_dict
+from unisono.train import TrainGeneratorConfig
+
+
+def tiny_train_config(manifest: Path, output_dir: Path, **run) -> TrainGeneratorConfig:
+    data = {
+        "model": {"latent_channels": 32, "width": 32, "depth": 2, "heads": 2, "mlp_ratio": 2.0,
+                  "content_dim": 16, "duration_hidden": 16},
+        "data": {"manifests": [str(manifest)], "batch_size": 3, "max_seconds": 10.0},
+        "tasks": {"t2a": 1.0},
+        "optim": {"lr": 1e-3, "warmup_steps": 2},
+        "run": {"output_dir": str(output_dir), "max_steps": 4, "checkpoint_every": 2,
+                "log_every": 1, "tensorboard": False, "threads": 1, "keep_last": 5, **run},
+    }
+    return config_from_dict(TrainGeneratorConfig, data)
