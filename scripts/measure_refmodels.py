@@ -4,14 +4,22 @@
   clips of a world test set, on the clean audio and after the codec round trip.
 - Contrastive embedder: text-to-audio retrieval R@1 / R@5 / R@10 among N world test clips, each
   clip's first manifest caption as its query (a clip whose caption is the very same text also
-  counts as a hit; R@1/strict does not count it).
+  counts as a hit; R@1/strict does not count it). `--words` adds the word channel
+  (`unisono.models.words`: Whisper-tiny transcripts against the captions' quoted words);
+  `--tune-words 0.1,0.3,...` on a validation render lists each weight's recall.
 
 Render the test sets first (once):
 
     unisono world render --n 1000 --seed 1 --split test --kinds sfx --no-stems --out data/refmodels/sfx_test
     unisono world render --n 500 --seed 0 --split test --no-stems --out data/refmodels/world_test500
 
-then: python scripts/measure_refmodels.py [--tagger DIR] [--clap DIR] [--json out.json]
+then: python scripts/measure_refmodels.py [--tagger DIR] [--clap DIR] [--words] [--json out.json]
+
+The word weight was chosen on a validation render:
+
+    unisono world render --n 500 --seed 3 --split val --no-stems --out data/refmodels/world_val500
+    python scripts/measure_refmodels.py --skip tagger --words --retrieval-test \
+        data/refmodels/world_val500/manifest.jsonl --tune-words 0.1,0.2,0.3,0.5,0.75,1,1.5
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +36,7 @@ from unisono.audio import load_audio
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.models.clap import ContrastiveEmbedder
 from unisono.models.tagger import Tagger
+from unisono.models.words import WORD_WEIGHT, retrieval_similarity, transcribe_clips
 from unisono.refmodels.evaluate import (
     retrieval_ranks,
     retrieval_recall,
@@ -67,14 +77,18 @@ def measure_tagger(tagger: Tagger, manifest: str, *, codec_dir: str | None) -> d
     return report
 
 
-def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str, *, n: int) -> dict[str, float]:
-    entries, audio, rate = _clips(manifest)
-    if len(entries) < n:
-        raise SystemExit(f"{manifest} has {len(entries)} clips; render at least {n}")
-    entries, audio = entries[:n], audio[:n]
-    audio_embeddings = embedder.embed_audio(audio, rate)
-    captions = [entry.captions[0] for entry in entries]
-    similarity = embedder.embed_text(captions) @ audio_embeddings.T
+def _transcripts(audio: list[np.ndarray], rate: int, cache: Path) -> list[str]:
+    """Whisper-tiny transcripts of the clips, kept in `cache` (JSON) for later runs."""
+    if cache.exists():
+        stored = json.loads(cache.read_text())
+        if len(stored) == len(audio):
+            return stored
+    transcripts = transcribe_clips(audio, rate)
+    cache.write_text(json.dumps(transcripts, indent=0))
+    return transcripts
+
+
+def _recall(similarity: np.ndarray, entries: list, captions: list[str]) -> dict[str, float]:
     # clips with the very same caption text cannot be told apart by it: either one is a hit
     found = retrieval_recall(similarity, ks=(1, 5, 10), groups=captions)
     found["R@1/strict"] = retrieval_recall(similarity, ks=(1,))["R@1"]
@@ -83,8 +97,32 @@ def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str, *, n: int) -
         rows = [i for i, entry in enumerate(entries) if entry.kind == kind]
         found[f"R@1/{kind}"] = float(np.mean(ranks[rows] < 1))
         found[f"R@10/{kind}"] = float(np.mean(ranks[rows] < 10))
-    found["clips"] = float(n)
+    found["clips"] = float(len(entries))
     return found
+
+
+def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str, *, n: int,
+                      words: bool = False, weights: list[float] | None = None
+                      ) -> dict[str, dict[str, float]]:
+    """Recall of the embedder alone ("audio") and, with `words`, with the word channel at
+    WORD_WEIGHT ("words") or at each of `weights` ("words@W")."""
+    entries, audio, rate = _clips(manifest)
+    if len(entries) < n:
+        raise SystemExit(f"{manifest} has {len(entries)} clips; render at least {n}")
+    entries, audio = entries[:n], audio[:n]
+    audio_embeddings = embedder.embed_audio(audio, rate)
+    captions = [entry.captions[0] for entry in entries]
+    text_embeddings = embedder.embed_text(captions)
+    report = {"audio": _recall(text_embeddings @ audio_embeddings.T, entries, captions)}
+    if words:
+        cache = Path(manifest).with_name(f"transcripts_{n}.json")
+        transcripts = _transcripts(audio, rate, cache)
+        for weight in weights or [WORD_WEIGHT]:
+            similarity = retrieval_similarity(text_embeddings, audio_embeddings, captions,
+                                              transcripts, weight=weight)
+            name = "words" if weights is None else f"words@{weight:g}"
+            report[name] = _recall(similarity, entries, captions)
+    return report
 
 
 def main() -> None:
@@ -95,6 +133,12 @@ def main() -> None:
     parser.add_argument("--sfx-test", default="data/refmodels/sfx_test/manifest.jsonl")
     parser.add_argument("--retrieval-test", default="data/refmodels/world_test500/manifest.jsonl")
     parser.add_argument("--n", type=int, default=500, help="clips in the retrieval pool")
+    parser.add_argument("--words", action="store_true",
+                        help="also rank with the word channel (Whisper-tiny transcripts of the "
+                             "clips against the captions' quoted words)")
+    parser.add_argument("--tune-words", default=None, metavar="W1,W2,...",
+                        help="with --words, report every word weight listed (run on a "
+                             "validation render to choose WORD_WEIGHT)")
     parser.add_argument("--skip", choices=("tagger", "clap"), action="append", default=[])
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
@@ -109,11 +153,14 @@ def main() -> None:
             print(f"  {version:16s} " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     if "clap" not in args.skip:
         start = time.time()
+        weights = ([float(w) for w in args.tune_words.split(",")] if args.tune_words else None)
         report["clap"] = measure_retrieval(ContrastiveEmbedder.from_pretrained(args.clap),
-                                           args.retrieval_test, n=args.n)
+                                           args.retrieval_test, n=args.n, words=args.words,
+                                           weights=weights)
         print(f"text-to-audio retrieval among {args.n} clips of {args.retrieval_test} "
               f"({time.time() - start:.0f} s):")
-        print("  " + "  ".join(f"{k} {v:.3f}" for k, v in report["clap"].items()))
+        for name, found in report["clap"].items():
+            print(f"  {name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in found.items()))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2)

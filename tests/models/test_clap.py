@@ -182,3 +182,14 @@ def test_shipped_embedder_retrieves_fresh_world_clips() -> None:
     recall = retrieval_recall(similarity, ks=(1, 3))
     assert recall["R@1"] >= 0.5, (recall, captions)  # chance: 0.1
     assert recall["R@3"] >= 0.8, (recall, captions)  # chance: 0.3
+
+
+def test_retrieval_similarity_adds_the_word_channel_only_when_asked(embedder) -> None:
+    clips = [_noise(1.0, 0), _noise(1.5, 1)]
+    captions = ['A man says: "the milk was bland"', "rain on a roof"]
+    cosine = embedder.embed_text(captions) @ embedder.embed_audio(clips, 16000).T
+    np.testing.assert_allclose(embedder.retrieval_similarity(clips, captions, 16000), cosine,
+                               atol=1e-6)
+    words = embedder.retrieval_similarity(clips, captions, 16000,
+                                          transcripts=["the milk was bland", ""], word_weight=0.5)
+    np.testing.assert_allclose(words - cosine, [[0.5, 0.0], [0.0, 0.0]], atol=1e-6)

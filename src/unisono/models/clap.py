@@ -317,6 +317,33 @@ class ContrastiveEmbedder(nn.Module):
                                "prompts: give one prompt, or one per clip")
         return (audio_embeddings * text_embeddings).sum(axis=1)
 
+    def retrieval_similarity(self, audio: Sequence[np.ndarray], captions: Sequence[str],
+                             sample_rate: int, *, words: bool = False,
+                             transcripts: Sequence[str] | None = None,
+                             word_weight: float | None = None) -> np.ndarray:
+        """(Q, N) similarity of every caption with every clip, for text-to-audio retrieval.
+
+        Args:
+            audio: the N clips searched.
+            captions: the Q queries.
+            sample_rate: the clips' rate.
+            words: add the word channel (`unisono.models.words`): what a caption quotes against
+                the clip's Whisper-tiny transcript.
+            transcripts: the clips' transcripts when already known (skips Whisper); implies words.
+            word_weight: the word term's weight (default `unisono.models.words.WORD_WEIGHT`).
+        """
+        from unisono.models import words as word_channel
+
+        audio_embeddings = self.embed_audio(list(audio), sample_rate)
+        text_embeddings = self.embed_text(list(captions))
+        if not words and transcripts is None:
+            return text_embeddings.astype(np.float64) @ audio_embeddings.T.astype(np.float64)
+        if transcripts is None:
+            transcripts = word_channel.transcribe_clips(list(audio), sample_rate)
+        weight = word_channel.WORD_WEIGHT if word_weight is None else word_weight
+        return word_channel.retrieval_similarity(text_embeddings, audio_embeddings, list(captions),
+                                                 list(transcripts), weight=weight)
+
     # ----- persistence ----------------------------------------------------------------------
     def save_pretrained(self, directory: str | Path, *, half: bool = False,
                         ema_state: dict[str, torch.Tensor] | None = None) -> Path:
