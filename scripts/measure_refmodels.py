@@ -17,9 +17,9 @@ then: python scripts/measure_refmodels.py [--tagger DIR] [--clap DIR] [--words] 
 
 The word weight was chosen on a validation render:
 
-    unisono world render --n 500 --seed 3 --split val --no-stems --out data/refmodels/world_val500
-    python scripts/measure_refmodels.py --skip tagger --words --retrieval-test \
-        data/refmodels/world_val500/manifest.jsonl --tune-words 0.1,0.2,0.3,0.5,0.75,1,1.5
+    unisono world render --n 200 --seed 3 --split val --no-stems --out data/refmodels/world_val200
+    python scripts/measure_refmodels.py --skip tagger --words --n 200 --retrieval-test \
+        data/refmodels/world_val200/manifest.jsonl --tune-words 0,0.1,0.2,0.3,0.5,0.75,1,1.5,2
 """
 
 from __future__ import annotations

@@ -52,13 +52,10 @@ def word_similarity(quotes: Sequence[str], transcripts: Sequence[str]) -> np.nda
     normal_quotes = [normalize_text(q) for q in quotes]
     normal_transcripts = [normalize_text(t) for t in transcripts]
     similarity = np.zeros((len(normal_quotes), len(normal_transcripts)), dtype=np.float64)
-    rows = [i for i, q in enumerate(normal_quotes) if q]
-    if rows and normal_transcripts:
-        scores = process.cdist([normal_quotes[i] for i in rows], normal_transcripts,
-                               scorer=fuzz.ratio, dtype=np.float64)
-        empty = np.array([not t for t in normal_transcripts])
-        scores[:, empty] = 0.0
-        similarity[rows] = scores / 100.0
+    rows = [i for i, q in enumerate(normal_quotes) if q]  # (the ratio of "" with "" is 100)
+    if rows and normal_transcripts:  # a non-empty quote against "" scores 0
+        similarity[rows] = process.cdist([normal_quotes[i] for i in rows], normal_transcripts,
+                                         scorer=fuzz.ratio, dtype=np.float64) / 100.0
     return similarity
 
 
