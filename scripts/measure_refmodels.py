@@ -36,13 +36,7 @@ from unisono.audio import load_audio
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.models.clap import ContrastiveEmbedder
 from unisono.models.tagger import Tagger
-from unisono.models.words import WORD_WEIGHT, retrieval_similarity, transcribe_clips
-from unisono.refmodels.evaluate import (
-    retrieval_ranks,
-    retrieval_recall,
-    single_event_clips,
-    tagger_scores,
-)
+from unisono.refmodels.evaluate import measure_retrieval, single_event_clips, tagger_scores
 
 
 def _clips(manifest: str, indices: list[int] | None = None) -> tuple[list, list[np.ndarray], int]:
@@ -77,54 +71,6 @@ def measure_tagger(tagger: Tagger, manifest: str, *, codec_dir: str | None) -> d
     return report
 
 
-def _transcripts(audio: list[np.ndarray], rate: int, cache: Path) -> list[str]:
-    """Whisper-tiny transcripts of the clips, kept in `cache` (JSON) for later runs."""
-    if cache.exists():
-        stored = json.loads(cache.read_text())
-        if len(stored) == len(audio):
-            return stored
-    transcripts = transcribe_clips(audio, rate)
-    cache.write_text(json.dumps(transcripts, indent=0))
-    return transcripts
-
-
-def _recall(similarity: np.ndarray, entries: list, captions: list[str]) -> dict[str, float]:
-    # clips with the very same caption text cannot be told apart by it: either one is a hit
-    found = retrieval_recall(similarity, ks=(1, 5, 10), groups=captions)
-    found["R@1/strict"] = retrieval_recall(similarity, ks=(1,))["R@1"]
-    ranks = retrieval_ranks(similarity, captions)
-    for kind in sorted({entry.kind for entry in entries}):  # still ranked among all n clips
-        rows = [i for i, entry in enumerate(entries) if entry.kind == kind]
-        found[f"R@1/{kind}"] = float(np.mean(ranks[rows] < 1))
-        found[f"R@10/{kind}"] = float(np.mean(ranks[rows] < 10))
-    found["clips"] = float(len(entries))
-    return found
-
-
-def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str, *, n: int,
-                      words: bool = False, weights: list[float] | None = None
-                      ) -> dict[str, dict[str, float]]:
-    """Recall of the embedder alone ("audio") and, with `words`, with the word channel at
-    WORD_WEIGHT ("words") or at each of `weights` ("words@W")."""
-    entries, audio, rate = _clips(manifest)
-    if len(entries) < n:
-        raise SystemExit(f"{manifest} has {len(entries)} clips; render at least {n}")
-    entries, audio = entries[:n], audio[:n]
-    audio_embeddings = embedder.embed_audio(audio, rate)
-    captions = [entry.captions[0] for entry in entries]
-    text_embeddings = embedder.embed_text(captions)
-    report = {"audio": _recall(text_embeddings @ audio_embeddings.T, entries, captions)}
-    if words:
-        cache = Path(manifest).with_name(f"transcripts_{n}.json")
-        transcripts = _transcripts(audio, rate, cache)
-        for weight in weights or [WORD_WEIGHT]:
-            similarity = retrieval_similarity(text_embeddings, audio_embeddings, captions,
-                                              transcripts, weight=weight)
-            name = "words" if weights is None else f"words@{weight:g}"
-            report[name] = _recall(similarity, entries, captions)
-    return report
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tagger", default=None, help="tagger folder (default: shipped)")
@@ -154,9 +100,10 @@ def main() -> None:
     if "clap" not in args.skip:
         start = time.time()
         weights = ([float(w) for w in args.tune_words.split(",")] if args.tune_words else None)
+        cache = Path(args.retrieval_test).with_name(f"transcripts_{args.n}.json")
         report["clap"] = measure_retrieval(ContrastiveEmbedder.from_pretrained(args.clap),
                                            args.retrieval_test, n=args.n, words=args.words,
-                                           weights=weights)
+                                           weights=weights, transcripts_cache=cache)
         print(f"text-to-audio retrieval among {args.n} clips of {args.retrieval_test} "
               f"({time.time() - start:.0f} s):")
         for name, found in report["clap"].items():

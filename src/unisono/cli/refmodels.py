@@ -1,5 +1,6 @@
-"""`unisono train-tagger CONFIG` and `unisono train-clap CONFIG`: the evaluation suite's reference
-models, thin over `unisono.refmodels.tagger_train` and `unisono.refmodels.clap_train`."""
+"""`unisono train-tagger CONFIG`, `unisono train-clap CONFIG` and `unisono retrieve MANIFEST`: the
+evaluation suite's reference models, thin over `unisono.refmodels.tagger_train`,
+`unisono.refmodels.clap_train` and `unisono.refmodels.evaluate.measure_retrieval`."""
 
 from __future__ import annotations
 
@@ -33,8 +34,25 @@ def _run_clap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_retrieve(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from unisono.models.clap import ContrastiveEmbedder
+    from unisono.refmodels.evaluate import measure_retrieval
+
+    cache = Path(args.transcripts) if args.transcripts else None
+    report = measure_retrieval(ContrastiveEmbedder.from_pretrained(args.clap), args.manifest,
+                               n=args.n, words=args.words, transcripts_cache=cache)
+    for name, found in report.items():
+        print(f"{name:6s} " + "  ".join(f"{key} {value:.3f}" for key, value in found.items()))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `train-tagger` and `train-clap` to the CLI."""
+    """Add `train-tagger`, `train-clap` and `retrieve` to the CLI."""
     tagger = subparsers.add_parser(
         "train-tagger", help="train the reference tagger (events, instruments, voice, gender)")
     _add_training_options(tagger)
@@ -43,3 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train-clap", help="train the contrastive audio-text embedder (CLAP score, retrieval)")
     _add_training_options(clap)
     clap.set_defaults(func=_run_clap)
+    retrieve = subparsers.add_parser(
+        "retrieve", help="text-to-audio retrieval R@1/5/10 over a manifest (first caption of each "
+                         "clip as its query) by the contrastive embedder")
+    retrieve.add_argument("manifest", help="JSONL manifest of captioned clips")
+    retrieve.add_argument("--n", type=int, default=None, help="the first N clips (default: all)")
+    retrieve.add_argument("--words", action="store_true",
+                          help="add the word channel: Whisper-tiny transcripts of the clips "
+                               "against the captions' quoted words")
+    retrieve.add_argument("--transcripts", default=None, metavar="FILE.json",
+                          help="with --words, read / write the clips' transcripts here")
+    retrieve.add_argument("--clap", default=None, help="embedder folder (default: shipped)")
+    retrieve.add_argument("--out", default=None, help="also write the figures to this JSON file")
+    retrieve.set_defaults(func=_run_retrieve)

@@ -5,7 +5,8 @@ Metrics:
   occurs in the truth or the predictions (scikit-learn's "macro" over the union of labels).
 - `multi_label_macro_f1`: the same for sets of labels per clip (present if p >= threshold).
 - `retrieval_recall`: R@k of text-to-audio retrieval, query i's match being audio i (and, when
-  groups are given, any audio whose caption is the same text).
+  groups are given, any audio whose caption is the same text); `measure_retrieval` runs it over
+  a manifest (`unisono retrieve`), optionally with the word channel (`unisono.models.words`).
 
 `tagger_scores` reads single-event clips (one event; a background bed may play under it): the
 top-1 sound-event label against the event's class, and the thresholded multi-label F1 against
@@ -20,7 +21,10 @@ Shapes: Q queries, N items.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +32,9 @@ from unisono.data.manifest import ManifestEntry
 from unisono.errors import UnisonoError
 from unisono.models.tagger import TagPrediction
 from unisono.refmodels.labels import COARSE_LABELS, WORLD_SOURCE
+
+if TYPE_CHECKING:
+    from unisono.models.clap import ContrastiveEmbedder
 
 
 def _f1(true_positive: int, false_positive: int, false_negative: int) -> float:
@@ -172,3 +179,75 @@ def tagger_scores(prediction: TagPrediction, entries: Sequence[ManifestEntry], *
                 [truth[k] for k in rows], [top1[k] for k in rows])
             scores[f"clips_{name}"] = float(len(rows))
     return scores
+
+
+def retrieval_report(similarity: np.ndarray, entries: Sequence[ManifestEntry],
+                     captions: Sequence[str]) -> dict[str, float]:
+    """R@1 / R@5 / R@10 of a (Q, Q) caption-by-clip similarity (clips with the very same caption
+    text count as each other's match; "R@1/strict" does not), plus R@1 and R@10 per kind, each
+    kind still ranked among all clips."""
+    found = retrieval_recall(similarity, ks=(1, 5, 10), groups=captions)
+    found["R@1/strict"] = retrieval_recall(similarity, ks=(1,))["R@1"]
+    ranks = retrieval_ranks(similarity, captions)
+    for kind in sorted({entry.kind for entry in entries}):
+        rows = [i for i, entry in enumerate(entries) if entry.kind == kind]
+        found[f"R@1/{kind}"] = float(np.mean(ranks[rows] < 1))
+        found[f"R@10/{kind}"] = float(np.mean(ranks[rows] < 10))
+    found["clips"] = float(len(entries))
+    return found
+
+
+def _cached_transcripts(audio: list[np.ndarray], sample_rate: int, cache: Path | None) -> list[str]:
+    """Whisper-tiny transcripts of the clips, read from / written to `cache` (JSON) when given."""
+    from unisono.models.words import transcribe_clips
+
+    if cache is not None and cache.is_file():
+        stored = json.loads(cache.read_text())
+        if isinstance(stored, list) and len(stored) == len(audio):
+            return stored
+    transcripts = transcribe_clips(audio, sample_rate)
+    if cache is not None:
+        cache.write_text(json.dumps(transcripts, indent=0))
+    return transcripts
+
+
+def measure_retrieval(embedder: ContrastiveEmbedder, manifest: str | Path, *,
+                      n: int | None = None, words: bool = False,
+                      weights: Sequence[float] | None = None,
+                      transcripts_cache: Path | None = None) -> dict[str, dict[str, float]]:
+    """Text-to-audio retrieval among the first `n` clips of a manifest (all when None), each
+    clip's first caption its query: {"audio": the embedder alone} and, with `words`, the word
+    channel at WORD_WEIGHT ({"words": ...}) or at each of `weights` ({"words@W": ...}).
+
+    Raises:
+        UnisonoError: fewer than n clips, fewer than two, or a clip without a caption.
+    """
+    from unisono.audio import load_audio
+    from unisono.data.manifest import read_manifest, resolve_path
+    from unisono.models.words import WORD_WEIGHT, retrieval_similarity
+
+    entries = read_manifest(manifest)
+    if n is not None and len(entries) < n:
+        raise UnisonoError(f"{manifest} lists {len(entries)} clips; retrieval among {n} needs at "
+                           f"least {n} (render more, or lower --n)")
+    entries = entries[:n] if n is not None else entries
+    if len(entries) < 2:
+        raise UnisonoError(f"{manifest}: retrieval needs at least two clips")
+    missing = [entry.id for entry in entries if not entry.captions]
+    if missing:
+        raise UnisonoError(f"{manifest}: clips without captions cannot be queried: "
+                           f"{', '.join(missing[:5])}; give every entry a caption")
+    rate = embedder.config.mel.sample_rate
+    audio = [load_audio(resolve_path(entry, manifest), rate)[0] for entry in entries]
+    captions = [entry.captions[0] for entry in entries]
+    audio_embeddings = embedder.embed_audio(audio, rate)
+    text_embeddings = embedder.embed_text(captions)
+    report = {"audio": retrieval_report(text_embeddings @ audio_embeddings.T, entries, captions)}
+    if words:
+        transcripts = _cached_transcripts(audio, rate, transcripts_cache)
+        for weight in weights or [WORD_WEIGHT]:
+            similarity = retrieval_similarity(text_embeddings, audio_embeddings, captions,
+                                              transcripts, weight=weight)
+            report["words" if weights is None else f"words@{weight:g}"] = retrieval_report(
+                similarity, entries, captions)
+    return report
