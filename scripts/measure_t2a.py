@@ -5,9 +5,9 @@ class, over a background bed) is the prompt; the model generates audio of the cl
 the shipped reference tagger's event head judges it as `unisono eval t2a` does: a hit when the
 tagger's top event, the background bed left out, is the prompt's class. The same tagger on the
 ground-truth clips and on their codec round trips gives the reference rows (the judge's ceiling).
-Figures are given over all single-event prompts and over those whose event is one of the world's
+Figures are given over all single-event prompts, over those whose event is one of the world's
 procedural classes (the tagger knows those well; the recorded-clip labels much less: see
-docs/results.md). A second pass without --duration checks the duration predictor.
+docs/results.md), and over the prompts with and without a background bed. A second pass without --duration checks the duration predictor.
 
     unisono world render --n 200 --seed 0 --split test --kinds sfx --no-stems --out world/test_sfx
     python scripts/measure_t2a.py --model runs/t2a-tiny/final --manifest world/test_sfx/manifest.jsonl
@@ -49,6 +49,8 @@ def main() -> None:
     classes = [e.events[0].event_class for e in entries]
     beds = [str(e.extra.get("background") or "") for e in entries]
     procedural = [e.extra["event_details"][0].get("source") != "real" for e in entries]
+    with_bed = [bool(bed) for bed in beds]
+    without_bed = [not bed for bed in with_bed]
     interval = (None if args.cfg_interval is None
                 else tuple(float(v) for v in args.cfg_interval.split(",")))
     durations = [float(e.duration) for e in entries]
@@ -86,6 +88,11 @@ def main() -> None:
         "procedural_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1],
                                                      procedural),
         "procedural_accuracy_codec_roundtrip": accuracy(roundtrip, truth[0][1], procedural),
+        "bed_prompts": sum(with_bed),
+        "bed_accuracy_generated": accuracy(generated, model.sample_rate, with_bed),
+        "bed_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1], with_bed),
+        "no_bed_accuracy_generated": accuracy(generated, model.sample_rate, without_bed),
+        "no_bed_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1], without_bed),
         "length_error_max_percent": 100 * max(
             abs(len(g) / model.sample_rate - d) / d for g, d in zip(generated, durations, strict=True)
         ),
