@@ -123,3 +123,5 @@ def test_export_of_a_run_checkpoint_reads_the_run_config(model_dir, tmp_path) ->
     assert exported.length_mode == "fixed" and exported.fixed_seconds == 6.0
     assert Unisono.from_pretrained(export_model_folder(checkpoint, tmp_path / "out2",
                                                        tasks=["t2a"])).tasks == ["t2a"]
+    with pytest.raises(UnisonoError, match="Folders there that are: step-00000010[.]"):
+        export_model_folder(run / "checkpoints" / "step-10", tmp_path / "out3")

@@ -87,7 +87,8 @@ def export_model_folder(
     source = Path(source)
     generator_dir = generator_folder(source)
     if not (generator_dir / CONFIG_FILE).is_file():
-        raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint.")
+        raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint."
+                           + _neighbours_hint(source))
     codec_folder = None  # the codec to copy into the export, when not the shipped one
     if (source / MODEL_INDEX).is_file():
         index = json.loads((source / MODEL_INDEX).read_text())
@@ -132,6 +133,16 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
         "max_seconds": config.data.max_seconds,
     }
     return index, codec
+
+
+def _neighbours_hint(source: Path) -> str:
+    """Names the model or checkpoint folders beside a missing `source` (e.g. `step-3000` asked
+    for, `step-00003000` there), as a sentence to append to an error, or ""."""
+    if source.exists() or not source.parent.is_dir():
+        return ""
+    found = sorted(p.name for p in source.parent.iterdir()
+                   if p.is_dir() and (generator_folder(p) / CONFIG_FILE).is_file())
+    return f" Folders there that are: {', '.join(found)}." if found else ""
 
 
 def generator_folder(path: Path) -> Path:
