@@ -7,7 +7,8 @@ tagger's top event, the background bed left out, is the prompt's class. The same
 ground-truth clips and on their codec round trips gives the reference rows (the judge's ceiling).
 Figures are given over all single-event prompts, over those whose event is one of the world's
 procedural classes (the tagger knows those well; the recorded-clip labels much less: see
-docs/results.md), and over the prompts with and without a background bed. A second pass without --duration checks the duration predictor.
+docs/results.md), and over the prompts with and without a background bed. A second pass without
+--duration checks the duration predictor.
 
     unisono world render --n 200 --seed 0 --split test --kinds sfx --no-stems --out world/test_sfx
     python scripts/measure_t2a.py --model runs/t2a-tiny/final --manifest world/test_sfx/manifest.jsonl
@@ -62,6 +63,7 @@ def main() -> None:
         truth.append((audio, rate))
         roundtrip.append(model.codec.roundtrip(audio, rate))
 
+    truth_audio = [audio for audio, _ in truth]
     start = time.perf_counter()
     generated = [
         model.generate(p, duration=d, steps=args.steps, cfg=args.cfg, seed=args.seed + i,
@@ -81,18 +83,18 @@ def main() -> None:
     figures = {
         "prompts": len(entries),
         "accuracy_generated": accuracy(generated, model.sample_rate),
-        "accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1]),
+        "accuracy_ground_truth": accuracy(truth_audio, truth[0][1]),
         "accuracy_codec_roundtrip": accuracy(roundtrip, truth[0][1]),
         "procedural_prompts": sum(procedural),
         "procedural_accuracy_generated": accuracy(generated, model.sample_rate, procedural),
-        "procedural_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1],
+        "procedural_accuracy_ground_truth": accuracy(truth_audio, truth[0][1],
                                                      procedural),
         "procedural_accuracy_codec_roundtrip": accuracy(roundtrip, truth[0][1], procedural),
         "bed_prompts": sum(with_bed),
         "bed_accuracy_generated": accuracy(generated, model.sample_rate, with_bed),
-        "bed_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1], with_bed),
+        "bed_accuracy_ground_truth": accuracy(truth_audio, truth[0][1], with_bed),
         "no_bed_accuracy_generated": accuracy(generated, model.sample_rate, without_bed),
-        "no_bed_accuracy_ground_truth": accuracy([a for a, _ in truth], truth[0][1], without_bed),
+        "no_bed_accuracy_ground_truth": accuracy(truth_audio, truth[0][1], without_bed),
         "length_error_max_percent": 100 * max(
             abs(len(g) / model.sample_rate - d) / d for g, d in zip(generated, durations, strict=True)
         ),

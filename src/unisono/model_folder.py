@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from unisono.errors import UnisonoError
@@ -88,7 +89,7 @@ def export_model_folder(
     generator_dir = generator_folder(source)
     if not (generator_dir / CONFIG_FILE).is_file():
         raise UnisonoError(f"{source} is neither a model folder nor a generator checkpoint."
-                           + _neighbours_hint(source))
+                           + _neighbours_hint(source, lambda p: (generator_folder(p) / CONFIG_FILE).is_file()))
     codec_folder = None  # the codec to copy into the export, when not the shipped one
     if (source / MODEL_INDEX).is_file():
         index = json.loads((source / MODEL_INDEX).read_text())
@@ -135,14 +136,25 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
     return index, codec
 
 
-def _neighbours_hint(source: Path) -> str:
-    """Names the model or checkpoint folders beside a missing `source` (e.g. `step-3000` asked
-    for, `step-00003000` there), as a sentence to append to an error, or ""."""
+def _neighbours_hint(source: Path, wanted: Callable[[Path], bool]) -> str:
+    """Names the `wanted` folders beside a missing `source` (e.g. `step-3000` asked for,
+    `step-00003000` there), as a sentence to append to an error, or ""."""
     if source.exists() or not source.parent.is_dir():
         return ""
-    found = sorted(p.name for p in source.parent.iterdir()
-                   if p.is_dir() and (generator_folder(p) / CONFIG_FILE).is_file())
+    found = sorted(p.name for p in source.parent.iterdir() if p.is_dir() and wanted(p))
     return f" Folders there that are: {', '.join(found)}." if found else ""
+
+
+def require_model_index(directory: Path) -> Path:
+    """The unisono.json of a model folder, or a clear error naming the model folders beside it."""
+    index_path = directory / MODEL_INDEX
+    if not index_path.is_file():
+        raise UnisonoError(
+            f"{directory} is not a Unisono model folder (no {MODEL_INDEX}); use the final/ "
+            "folder written by `unisono train`."
+            + _neighbours_hint(directory, lambda p: (p / MODEL_INDEX).is_file())
+        )
+    return index_path
 
 
 def generator_folder(path: Path) -> Path:
@@ -173,11 +185,4 @@ def model_dir(path: str | Path | None) -> Path:
 def read_model_tasks(path: str | Path | None) -> list[str]:
     """The tasks a model folder was trained for, read from its index alone (None or "default":
     the shipped model); no weights are loaded."""
-    directory = model_dir(path)
-    index_path = directory / MODEL_INDEX
-    if not index_path.is_file():
-        raise UnisonoError(
-            f"{directory} is not a Unisono model folder (no {MODEL_INDEX}); use the final/ "
-            "folder written by `unisono train`."
-        )
-    return list(json.loads(index_path.read_text())["tasks"])
+    return list(json.loads(require_model_index(model_dir(path)).read_text())["tasks"])

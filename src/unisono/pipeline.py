@@ -37,6 +37,7 @@ from unisono.model_folder import (  # noqa: F401  (re-exported: the API's folder
     default_model_dir,
     export_model_folder,
     model_dir,
+    require_model_index,
     write_model_folder,
 )
 from unisono.models.codec import Codec
@@ -115,12 +116,7 @@ class Unisono:
     ) -> Unisono:
         """Load a model folder (None or "default": the default model shipped with the package)."""
         directory = model_dir(path)
-        index_path = directory / MODEL_INDEX
-        if not index_path.is_file():
-            raise UnisonoError(
-                f"{directory} is not a Unisono model folder (no {MODEL_INDEX}); use the final/ "
-                "folder written by `unisono train`."
-            )
+        index_path = require_model_index(directory)
         index = json.loads(index_path.read_text())
         if index.get("format") != FORMAT_VERSION:
             raise UnisonoError(f"{index_path} has format {index.get('format')}; expected 1.")
