@@ -243,6 +243,30 @@ def _noise_generator(seed: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
+
+def _fitting_decoder_state(
+    model: Codec, state: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """`state` without the decoder tensors `model` lacks or has in another shape.
+
+    Returns the filtered state and the names of the model's decoder tensors left as initialised.
+    The encoder and bottleneck must fit exactly (they define the frozen latent space).
+    """
+    own = model.state_dict()
+    kept = {
+        name: value
+        for name, value in state.items()
+        if not name.startswith("decoder.") or (name in own and own[name].shape == value.shape)
+    }
+    missing = [n for n in own if n not in kept]
+    frozen = [n for n in missing if not n.startswith("decoder.")]
+    if frozen:
+        raise UnisonoError(
+            f"run.freeze_encoder keeps init_from's encoder, but these encoder tensors do not fit "
+            f"the model: {', '.join(frozen[:5])}. Keep model.frame's encoder settings."
+        )
+    return kept, missing
+
 def train_codec(
     config: TrainCodecConfig, *, resume: bool = True, show_progress: bool = True
 ) -> Path:
@@ -318,8 +342,14 @@ def train_codec(
         if start.config.architecture != config.model.architecture:
             raise UnisonoError(f"run.init_from {run.init_from} is a {start.config.architecture} codec "
                                f"but model.architecture is {config.model.architecture}")
+        state = start.state_dict()
+        if run.freeze_encoder:  # a new decoder design may keep only the parts that fit
+            state, fresh = _fitting_decoder_state(model, state)
+            if fresh:
+                print(f"[train-codec] decoder tensors initialised fresh (not in {run.init_from} "
+                      f"or of another shape): {', '.join(fresh)}")
         try:
-            model.load_state_dict(start.state_dict())
+            model.load_state_dict(state, strict=not run.freeze_encoder)
         except RuntimeError as err:
             raise UnisonoError(f"run.init_from {run.init_from} does not fit model: {err}") from err
         if run.freeze_encoder:

@@ -156,6 +156,49 @@ def test_config_validation():
         CodecConfig(architecture="waveform", hop=320)  # default strides multiply to 480
     with pytest.raises(UnisonoError, match="n_fft"):
         CodecConfig(hop=320, frame=codec_preset("tiny").frame.__class__(n_fft=321))
+    frame = codec_preset("tiny").frame.__class__
+    with pytest.raises(UnisonoError, match="divide the hop"):
+        CodecConfig(hop=320, frame=frame(decoder_upsample=3))
+    with pytest.raises(UnisonoError, match="decoder_n_fft"):
+        CodecConfig(hop=320, frame=frame(decoder_upsample=2, decoder_n_fft=100))
+    with pytest.raises(UnisonoError, match="cumulative"):
+        CodecConfig(hop=320, frame=frame(decoder_upsample=2, phase="cumulative"))
+    assert CodecConfig(frame=frame(decoder_upsample=2)).frame.synthesis_n_fft == 640
+
+
+def test_upsampled_decoder_lengths_and_chunking():
+    """U decoder frames per latent frame: same output length, chunked equals whole."""
+    config = tiny_frame_config()
+    config.frame.decoder_upsample, config.frame.decoder_n_fft = 4, 320
+    torch.manual_seed(0)
+    codec = Codec(config).eval()
+    assert (codec.decoder.hop, codec.decoder.n_fft, codec.decoder.bins) == (80, 320, 161)
+    latent = torch.randn(2, 32, 9)
+    assert codec.decoder.spectrum(latent).shape == (2, 161, 36)
+    assert codec.decode(latent).shape == (2, 9 * 320)
+    audio = (0.1 * np.random.default_rng(3).standard_normal(16000 * 2 + 45)).astype(np.float32)
+    z = codec.encode_audio(audio, 16000)
+    whole = codec.decode_latent(z, num_samples=audio.shape[0], chunk_frames=10_000)
+    chunked = codec.decode_latent(z, num_samples=audio.shape[0], chunk_frames=13)
+    assert chunked.shape == audio.shape
+    assert np.max(np.abs(chunked - whole)) <= 1e-4 * np.max(np.abs(whole))
+
+
+def test_upsampled_decoder_frames_follow_their_latent_frame():
+    """Fine frame u of latent frame t sits at t * U + u: a latent impulse changes only nearby
+    fine frames (within the receptive field), never frames far away."""
+    config = tiny_frame_config()
+    config.frame.decoder_upsample, config.frame.upsample_blocks = 2, 1
+    torch.manual_seed(0)
+    decoder = Codec(config).eval().decoder
+    latent = torch.randn(1, 32, 40)
+    bumped = latent.clone()
+    bumped[0, :, 30] += 5.0
+    changed = (decoder.features(bumped) - decoder.features(latent)).abs().amax(dim=1)[0] > 1e-6
+    reach = (config.frame.decoder_blocks + 1) * 3  # latent-rate stack, kernel 7 and the embed
+    first, last = torch.nonzero(changed)[[0, -1], 0].tolist()
+    assert first >= 2 * (30 - reach) - 4 and last <= 2 * (30 + reach) + 5
+    assert changed[60] and changed[61]
 
 
 def test_shipped_yaml_configs_load():
@@ -199,3 +242,23 @@ def test_cumulative_phase_of_a_centred_partial_advances_by_the_bin_advance():
     step = torch.angle(spec[0, k, 1:] * spec[0, k, :-1].conj())
     expected = math.remainder(2 * math.pi * k * config.hop / config.frame.n_fft, 2 * math.pi)
     assert torch.allclose(step, torch.full_like(step, expected), atol=1e-5)
+
+
+def test_latent_cache_fingerprint_follows_the_encoder_not_the_decoder():
+    """Cached latents stay valid for a new decoder on the same encoder, never for a new encoder."""
+    from unisono.train.latents import codec_fingerprint
+
+    torch.manual_seed(0)
+    codec = Codec(tiny_frame_config())
+    finer = tiny_frame_config()
+    finer.frame.decoder_upsample, finer.frame.decoder_blocks = 2, 3
+    other_decoder = Codec(finer)
+    other_decoder.encoder.load_state_dict(codec.encoder.state_dict())
+    assert codec_fingerprint(other_decoder) == codec_fingerprint(codec)
+    with torch.no_grad():
+        other_decoder.encoder.stack.head.bias.add_(1e-3)
+    assert codec_fingerprint(other_decoder) != codec_fingerprint(codec)
+    rescaled = Codec(tiny_frame_config())
+    rescaled.load_state_dict(codec.state_dict())
+    rescaled.config.latent_scale = 2.0
+    assert codec_fingerprint(rescaled) != codec_fingerprint(codec)

@@ -182,3 +182,26 @@ def test_freeze_encoder_keeps_the_latent_space_and_trains_the_decoder(sine_manif
     with pytest.raises(UnisonoError, match="freeze_encoder"):
         train_codec(small_config(sine_manifest, tmp_path / "c", "run.freeze_encoder=true"),
                     show_progress=False)
+
+
+def test_freeze_encoder_starts_a_new_decoder_design_from_the_parts_that_fit(sine_manifest, tmp_path):
+    first = train_codec(small_config(sine_manifest, tmp_path / "a"), show_progress=False)
+    finer = ("model.frame.decoder_upsample=2", "model.frame.upsample_blocks=1")
+    tuned = train_codec(
+        small_config(sine_manifest, tmp_path / "b", f"run.init_from={first}",
+                     "run.freeze_encoder=true", "run.max_steps=1", *finer),
+        show_progress=False,
+    )
+    source = Codec.from_pretrained(first).state_dict()  # init_from starts from the EMA weights
+    result = Codec.from_pretrained(tuned, weights="model")
+    assert result.config.frame.decoder_upsample == 2
+    state = result.state_dict()
+    for name in ("encoder.stack.embed.weight", "decoder.stack.embed.weight"):
+        assert name in source
+    assert torch.equal(state["encoder.stack.embed.weight"], source["encoder.stack.embed.weight"])
+    assert state["decoder.stack.head.weight"].shape != source["decoder.stack.head.weight"].shape
+    assert "decoder.fine.head.weight" in state and "decoder.fine.head.weight" not in source
+    with pytest.raises(UnisonoError, match="encoder tensors do not fit"):
+        train_codec(small_config(sine_manifest, tmp_path / "c", f"run.init_from={first}",
+                                 "run.freeze_encoder=true", "model.frame.encoder_blocks=2"),
+                    show_progress=False)

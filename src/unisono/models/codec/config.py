@@ -29,6 +29,11 @@ class FrameCodecConfig:
         phase: "direct" predicts each frame's phase (Vocos); "cumulative" predicts each bin's
             instantaneous-frequency deviation from the bin centre and integrates it over frames
             (phase-vocoder style), so sustained partials stay coherent from frame to frame.
+        decoder_upsample: U, decoder frames per latent frame. With U > 1 the decoder's last
+            `upsample_blocks` run at U times the latent rate and its inverse STFT uses hop / U
+            and `decoder_n_fft` (finer time resolution; the encoder is unchanged).
+        decoder_n_fft: inverse-STFT size of the decoder; default n_fft / U.
+        upsample_blocks: ConvNeXt blocks at the decoder's fine rate (when U > 1).
     """
 
     n_fft: int = 1280
@@ -39,6 +44,14 @@ class FrameCodecConfig:
     mlp_ratio: float = 3.0
     max_log_magnitude: float = 6.0
     phase: Literal["direct", "cumulative"] = "direct"
+    decoder_upsample: int = 1
+    decoder_n_fft: int | None = None
+    upsample_blocks: int = 2
+
+    @property
+    def synthesis_n_fft(self) -> int:
+        """n_fft of the decoder's inverse STFT."""
+        return self.decoder_n_fft or self.n_fft // self.decoder_upsample
 
 
 @dataclass
@@ -93,6 +106,21 @@ class CodecConfig:
                     f"frame codec n_fft ({self.frame.n_fft}) must be >= hop ({self.hop}) and "
                     "differ from it by an even number: set frame.n_fft e.g. to 4 * hop."
                 )
+            upsample = self.frame.decoder_upsample
+            if upsample < 1 or self.hop % upsample:
+                raise UnisonoError(
+                    f"frame.decoder_upsample ({upsample}) must be >= 1 and divide the hop "
+                    f"({self.hop}): e.g. 2 for a decoder hop of {self.hop // 2}."
+                )
+            fine_hop = self.hop // upsample
+            extra = self.frame.synthesis_n_fft - fine_hop
+            if extra < 0 or extra % 2:
+                raise UnisonoError(
+                    f"frame.decoder_n_fft ({self.frame.synthesis_n_fft}) must be >= the decoder "
+                    f"hop ({fine_hop}) and differ from it by an even number: e.g. {4 * fine_hop}."
+                )
+            if self.frame.phase == "cumulative" and upsample > 1:
+                raise UnisonoError("frame.phase 'cumulative' supports decoder_upsample 1 only")
         else:
             if math.prod(self.waveform.strides) != self.hop:
                 raise UnisonoError(

@@ -111,33 +111,55 @@ class FrameEncoder(nn.Module):
 
 
 class FrameDecoder(nn.Module):
-    """(B, C, T) latent -> (B, T * hop) audio through log-magnitude + phase and an inverse STFT."""
+    """(B, C, T) latent -> (B, T * hop) audio through log-magnitude + phase and an inverse STFT.
+
+    With `decoder_upsample` U > 1, the latent-rate stack ends in U * width channels that are
+    unfolded into U frames per latent frame, and `upsample_blocks` ConvNeXt blocks at that finer
+    rate predict the spectrum of an inverse STFT with hop / U (sharper onsets than one 80 ms
+    window per 20 ms latent frame allows).
+    """
 
     def __init__(self, config: CodecConfig):
         super().__init__()
         frame = config.frame
-        self.n_fft, self.hop = frame.n_fft, config.hop
-        self.pad = (frame.n_fft - config.hop) // 2
-        self.bins = frame.n_fft // 2 + 1
+        self.upsample = frame.decoder_upsample
+        self.n_fft, self.hop = frame.synthesis_n_fft, config.hop // self.upsample
+        self.pad = (self.n_fft - self.hop) // 2
+        self.bins = self.n_fft // 2 + 1
         self.max_log_magnitude = frame.max_log_magnitude
         self.phase_mode = frame.phase
-        self.register_buffer("window", torch.hann_window(frame.n_fft), persistent=False)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
         # phase advance of a partial at bin k's centre over one hop, 2 pi k hop / n_fft, mod 2 pi
-        advance = 2 * torch.pi * ((torch.arange(self.bins) * self.hop) % frame.n_fft) / frame.n_fft
+        advance = 2 * torch.pi * ((torch.arange(self.bins) * self.hop) % self.n_fft) / self.n_fft
         self.register_buffer("bin_advance", advance.to(torch.float64), persistent=False)
-        self.stack = ConvNeXtStack(
-            config.latent_channels,
-            3 * self.bins,
-            width=frame.width,
-            blocks=frame.decoder_blocks,
-            kernel_size=frame.kernel_size,
-            mlp_ratio=frame.mlp_ratio,
-            in_kernel=7,
-        )
+        block_settings = dict(kernel_size=frame.kernel_size, mlp_ratio=frame.mlp_ratio)
+        if self.upsample == 1:
+            self.stack = ConvNeXtStack(
+                config.latent_channels, 3 * self.bins, width=frame.width,
+                blocks=frame.decoder_blocks, in_kernel=7, **block_settings,
+            )
+        else:
+            self.stack = ConvNeXtStack(
+                config.latent_channels, self.upsample * frame.width, width=frame.width,
+                blocks=frame.decoder_blocks, in_kernel=7, **block_settings,
+            )
+            self.fine = ConvNeXtStack(
+                frame.width, 3 * self.bins, width=frame.width,
+                blocks=frame.upsample_blocks, in_kernel=3, **block_settings,
+            )
+
+    def features(self, latent: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) -> (B, 3F, T * U): log magnitude, x, y per decoder frame."""
+        h = self.stack(latent)
+        if self.upsample == 1:
+            return h
+        batch, _, frames = h.shape
+        h = h.view(batch, self.upsample, -1, frames).permute(0, 2, 3, 1)
+        return self.fine(h.reshape(batch, -1, frames * self.upsample))
 
     def frame_params(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, C, T) -> log magnitude, x, y, each (B, F, T); (x, y) is a phase direction."""
-        log_magnitude, x, y = self.stack(latent).split(self.bins, dim=1)
+        """(B, C, T) -> log magnitude, x, y, each (B, F, T * U); (x, y) is a phase direction."""
+        log_magnitude, x, y = self.features(latent).split(self.bins, dim=1)
         return log_magnitude, x, y
 
     def spectrum_from_params(
@@ -160,11 +182,11 @@ class FrameDecoder(nn.Module):
         return torch.polar(magnitude, phase)
 
     def spectrum(self, latent: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) -> (B, F, T) complex spectrum."""
+        """(B, C, T) -> (B, F, T * U) complex spectrum."""
         return self.spectrum_from_params(*self.frame_params(latent))
 
     def istft(self, spec: torch.Tensor) -> torch.Tensor:
-        """(B, F, T) -> (B, T * hop): windowed overlap-add with "same" padding trimmed."""
+        """(B, F, N) -> (B, N * hop): windowed overlap-add with "same" padding trimmed."""
         frames = spec.shape[-1]
         segments = torch.fft.irfft(spec, n=self.n_fft, dim=1) * self.window[None, :, None]
         length = (frames - 1) * self.hop + self.n_fft

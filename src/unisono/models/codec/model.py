@@ -70,7 +70,11 @@ class Codec(nn.Module):
             frame = self.config.frame
             stft_reach = -(-frame.n_fft // self.hop)
             depth = max(frame.encoder_blocks, frame.decoder_blocks + 1)
-            return stft_reach + depth * (frame.kernel_size // 2) + 2
+            fine_reach = 0
+            if frame.decoder_upsample > 1:  # fine blocks and their input conv, in latent frames
+                fine_steps = (frame.upsample_blocks * (frame.kernel_size // 2) + 1)
+                fine_reach = -(-fine_steps // frame.decoder_upsample)
+            return stft_reach + depth * (frame.kernel_size // 2) + fine_reach + 2
         return 16
 
     def _pad_to_hop(self, audio: torch.Tensor) -> torch.Tensor:
