@@ -243,7 +243,6 @@ def _noise_generator(seed: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
-
 def _fitting_decoder_state(
     model: Codec, state: dict[str, torch.Tensor]
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
@@ -266,6 +265,7 @@ def _fitting_decoder_state(
             f"the model: {', '.join(frozen[:5])}. Keep model.frame's encoder settings."
         )
     return kept, missing
+
 
 def train_codec(
     config: TrainCodecConfig, *, resume: bool = True, show_progress: bool = True

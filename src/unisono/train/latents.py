@@ -10,7 +10,6 @@ Shapes: C latent channels, T latent frames.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -25,19 +24,13 @@ from unisono.data.manifest import ManifestEntry
 from unisono.errors import UnisonoError
 from unisono.models.codec import Codec
 
-_DECODER_ONLY_SETTINGS = ("decoder_blocks", "decoder_upsample", "decoder_n_fft", "upsample_blocks",
-                          "phase", "max_log_magnitude")
-
 
 def codec_fingerprint(codec: Codec) -> str:
     """A short digest of what a codec's latents depend on: the config and the weights of the
     encoder and bottleneck. Decoder-only settings and weights are left out, so a new decoder on
     the same encoder (`run.freeze_encoder`) keeps the cached latents valid."""
-    config = dataclasses.asdict(codec.config)
-    for name in _DECODER_ONLY_SETTINGS:
-        config["frame"].pop(name, None)
     digest = hashlib.sha256()
-    digest.update(json.dumps(config, default=str, sort_keys=True).encode())
+    digest.update(json.dumps(codec.config.encoder_settings(), default=str, sort_keys=True).encode())
     for name, value in sorted(codec.state_dict().items()):
         if name.startswith("decoder."):
             continue

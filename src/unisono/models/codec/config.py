@@ -7,6 +7,7 @@ caller counts latent frames the same way: frames = ceil(samples / hop).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -52,6 +53,11 @@ class FrameCodecConfig:
     def synthesis_n_fft(self) -> int:
         """n_fft of the decoder's inverse STFT."""
         return self.decoder_n_fft or self.n_fft // self.decoder_upsample
+
+
+DECODER_ONLY_SETTINGS = ("decoder_blocks", "decoder_upsample", "decoder_n_fft", "upsample_blocks",
+                         "phase", "max_log_magnitude")
+"""`FrameCodecConfig` fields that change the decoder only (a new decoder keeps the latents)."""
 
 
 @dataclass
@@ -129,6 +135,14 @@ class CodecConfig:
                 )
             if len(self.waveform.channel_mults) != len(self.waveform.strides) + 1:
                 raise UnisonoError("waveform.channel_mults needs one more entry than strides")
+
+    def encoder_settings(self) -> dict:
+        """The config as a dict without the frame decoder's own settings: everything the latents
+        of a codec depend on besides its encoder and bottleneck weights."""
+        settings = dataclasses.asdict(self)
+        for name in DECODER_ONLY_SETTINGS:
+            settings["frame"].pop(name)
+        return settings
 
     @property
     def frame_rate(self) -> float:

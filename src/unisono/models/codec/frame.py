@@ -133,18 +133,15 @@ class FrameDecoder(nn.Module):
         advance = 2 * torch.pi * ((torch.arange(self.bins) * self.hop) % self.n_fft) / self.n_fft
         self.register_buffer("bin_advance", advance.to(torch.float64), persistent=False)
         block_settings = dict(kernel_size=frame.kernel_size, mlp_ratio=frame.mlp_ratio)
-        if self.upsample == 1:
-            self.stack = ConvNeXtStack(
-                config.latent_channels, 3 * self.bins, width=frame.width,
-                blocks=frame.decoder_blocks, in_kernel=7, **block_settings,
-            )
-        else:
-            self.stack = ConvNeXtStack(
-                config.latent_channels, self.upsample * frame.width, width=frame.width,
-                blocks=frame.decoder_blocks, in_kernel=7, **block_settings,
-            )
+        spectrum_channels = 3 * self.bins
+        self.stack = ConvNeXtStack(
+            config.latent_channels,
+            spectrum_channels if self.upsample == 1 else self.upsample * frame.width,
+            width=frame.width, blocks=frame.decoder_blocks, in_kernel=7, **block_settings,
+        )
+        if self.upsample > 1:
             self.fine = ConvNeXtStack(
-                frame.width, 3 * self.bins, width=frame.width,
+                frame.width, spectrum_channels, width=frame.width,
                 blocks=frame.upsample_blocks, in_kernel=3, **block_settings,
             )
 

@@ -72,7 +72,7 @@ class Codec(nn.Module):
             depth = max(frame.encoder_blocks, frame.decoder_blocks + 1)
             fine_reach = 0
             if frame.decoder_upsample > 1:  # fine blocks and their input conv, in latent frames
-                fine_steps = (frame.upsample_blocks * (frame.kernel_size // 2) + 1)
+                fine_steps = frame.upsample_blocks * (frame.kernel_size // 2) + 1
                 fine_reach = -(-fine_steps // frame.decoder_upsample)
             return stft_reach + depth * (frame.kernel_size // 2) + fine_reach + 2
         return 16
