@@ -5,8 +5,10 @@ import pytest
 import soundfile as sf
 import torch
 
+from unisono.audio import DEFAULT_PEAK, limit_peak
 from unisono.cli import main
 from unisono.errors import UnisonoError
+from unisono.models.codec import Codec
 from unisono.models.dit import DiT
 from unisono.pipeline import Unisono, trim_trailing_silence
 
@@ -79,6 +81,40 @@ def test_cli_generate_single_and_resumable_batch(model_dir, tmp_path) -> None:
     assert main(args) == 0
     assert first.read_bytes() == b"kept"
     assert main(["generate", "x", "--model", str(model_dir)]) == 2  # no -o
+
+
+@pytest.fixture
+def loud_decoder(monkeypatch) -> None:
+    """The codec decodes 10x louder: the tiny random model's outputs (peaks near 0.3) then go
+    above full scale, as a real model's sometimes do."""
+    decode = Codec.decode_latent
+    monkeypatch.setattr(Codec, "decode_latent",
+                        lambda self, latent, **options: 10.0 * decode(self, latent, **options))
+
+
+def test_outputs_are_peak_limited_by_default_and_raw_with_peak_none(model, loud_decoder) -> None:
+    settings = dict(duration=1.0, steps=2, seed=3)
+    raw = model.generate("a dog barks twice over rain", peak=None, **settings).audio
+    assert np.abs(raw).max() > 1.0
+    limited = model.generate("a dog barks twice over rain", **settings).audio
+    assert np.abs(limited).max() <= DEFAULT_PEAK
+    np.testing.assert_array_equal(limited, limit_peak(raw))  # one gain for the clip, nothing else
+    softer = model.generate("a dog barks twice over rain", peak=0.5, **settings).audio
+    assert np.abs(softer).max() == 0.5
+    with pytest.raises(UnisonoError, match="peak ceiling must be a finite number above 0"):
+        model.generate("a dog barks", peak=0.0, **settings)
+
+
+def test_cli_peak_flags(model_dir, loud_decoder, tmp_path) -> None:
+    command = ["generate", "a cat meows", "--model", str(model_dir), "--duration", "0.5",
+               "--steps", "1"]
+    peaks = {}
+    for name, flags in (("default", []), ("half", ["--peak", "0.5"]), ("raw", ["--no-peak-limit"])):
+        assert main([*command, "-o", str(tmp_path / f"{name}.wav"), *flags]) == 0
+        peaks[name] = np.abs(sf.read(tmp_path / f"{name}.wav", dtype="float32")[0]).max()
+    assert peaks["raw"] > 1.0 and peaks["default"] <= DEFAULT_PEAK and peaks["half"] == 0.5
+    with pytest.raises(SystemExit):  # argparse: not allowed together
+        main([*command, "-o", str(tmp_path / "x.wav"), "--peak", "0.5", "--no-peak-limit"])
 
 
 def test_trim_trailing_silence() -> None:

@@ -87,6 +87,41 @@ def test_cli_edit_enhance_and_tts(model_dir, tmp_path) -> None:
     assert sf.info(out).frames == 12800
 
 
+def test_edits_restoration_and_speech_share_the_peak_rule(model, monkeypatch) -> None:
+    from unisono.audio import DEFAULT_PEAK, limit_peak
+    from unisono.models.codec import Codec
+
+    decode = Codec.decode_latent  # 10x louder: the tiny model's outputs go above full scale
+    monkeypatch.setattr(Codec, "decode_latent",
+                        lambda self, latent, **options: 10.0 * decode(self, latent, **options))
+    tone = _tone(1.0, 16000)
+    calls = {
+        "edit": lambda **peak: model.edit(tone, "Remove the hum", sample_rate=16000, steps=1,
+                                          **peak),
+        "enhance": lambda **peak: model.enhance(tone, sample_rate=16000, steps=1, **peak),
+        "upsample": lambda **peak: model.upsample(tone, sample_rate=16000, steps=1, **peak),
+        "tts": lambda **peak: model.tts("Hello there", duration=0.8, steps=1, **peak),
+    }
+    for name, call in calls.items():
+        raw, limited = call(peak=None).audio, call().audio
+        assert np.abs(raw).max() > 1.0, name
+        assert np.abs(limited).max() <= DEFAULT_PEAK, name
+        np.testing.assert_array_equal(limited, limit_peak(raw), err_msg=name)
+
+
+@pytest.mark.parametrize("command", [["generate", "a bell"], ["tts", "Hi"], ["sing", "s.json"],
+                                     ["edit", "in.wav", "Remove the hum"], ["enhance", "in.wav"],
+                                     ["upsample", "in.wav"]])
+def test_every_audio_command_takes_the_peak_flags(command) -> None:
+    from unisono.audio import DEFAULT_PEAK
+    from unisono.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([*command, "-o", "o.wav"]).peak == DEFAULT_PEAK
+    assert parser.parse_args([*command, "-o", "o.wav", "--peak", "0.5"]).peak == 0.5
+    assert parser.parse_args([*command, "-o", "o.wav", "--no-peak-limit"]).peak is None
+
+
 def test_voice_cloning_returns_only_the_continuation(model) -> None:
     result = model.tts("good morning", voice=_tone(0.6, 16000), voice_sample_rate=16000,
                        duration=1.0, steps=1)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from unisono.audio import save_audio
+from unisono.audio import DEFAULT_PEAK, limit_peak, save_audio
 from unisono.codec_files import default_codec_dir
 from unisono.errors import UnisonoError
 from unisono.flow import ClassifierFreeGuidance, sample
@@ -56,7 +56,7 @@ class GeneratedAudio:
     """Audio returned by every task method.
 
     Attributes:
-        audio: mono float32 samples (S,).
+        audio: mono float32 samples (S,), under the method's `peak` ceiling unless that was None.
         sample_rate: samples per second.
         prompt: the instruction that produced it.
         seed: the seed used.
@@ -171,6 +171,7 @@ class Unisono:
         seed: int = 0,
         task: str = "t2a",
         cfg_interval: tuple[float, float] | None = None,
+        peak: float | None = DEFAULT_PEAK,
     ) -> GeneratedAudio | list[GeneratedAudio]:
         """Generate audio from text: t2a; t2m, timed (events at stated times), t2as (speech
         with sounds), or tts / tts_styled (a speech instruction as the task trains with) with
@@ -188,6 +189,11 @@ class Unisono:
             task: the generation task.
             cfg_interval: (t_low, t_high), the flow times (1 = noise) at which guidance applies
                 (default: the task's recipe); a single conditional pass elsewhere.
+            peak: a clip whose largest absolute sample is above this ceiling (1.0 = full scale)
+                is scaled down to it by one gain, so 16-bit / FLAC files and players do not clip
+                it; quieter clips are returned as decoded (`unisono.audio.limit_peak`). None
+                returns the raw decoder output, which can exceed full scale. Every method that
+                returns audio takes it.
 
         Returns:
             One `GeneratedAudio`, or a list for a list of prompts.
@@ -221,8 +227,17 @@ class Unisono:
             audio = audio.numpy() if isinstance(audio, torch.Tensor) else audio
             if duration is None and self.length_mode == "fixed":
                 audio = trim_trailing_silence(audio, self.sample_rate)
-            outputs.append(GeneratedAudio(audio.astype(np.float32), self.sample_rate, text, seed + index))
+            outputs.append(self._output(audio, text, seed + index, peak=peak))
         return outputs[0] if isinstance(prompt, str) else outputs
+
+    def _output(self, audio: np.ndarray | torch.Tensor, prompt: str, seed: int, *,
+                peak: float | None) -> GeneratedAudio:
+        """What every audio-returning method returns: the decoded samples (S,) as float32, scaled
+        under `peak` unless it is None."""
+        samples = np.asarray(audio, dtype=np.float32)
+        if peak is not None:
+            samples = limit_peak(samples, peak=peak)
+        return GeneratedAudio(samples, self.sample_rate, prompt, seed)
 
     def _durations(self, prompts: list[str], duration: float | list[float] | None) -> list[float]:
         if duration is None:
@@ -312,8 +327,10 @@ class Unisono:
         steps: int | None = None,
         cfg: float | None = None,
         seed: int = 0,
+        peak: float | None = DEFAULT_PEAK,
     ) -> GeneratedAudio:
-        """Singing from a score (notes with lyric syllables; see `read_score`)."""
+        """Singing from a score (notes with lyric syllables; see `read_score`); `peak` as for
+        `generate`."""
         self._require_task("svs")
         from unisono.tasks.singing import SVS_TEMPLATES, key_words
         from unisono.tasks.speech import fill_instruction, voice_words
@@ -330,7 +347,7 @@ class Unisono:
             cfg_interval=recipe.cfg_interval, seed=seed, phones=phones,
         )
         audio = self.codec.decode_latent(latent, num_samples=int(round(seconds * self.sample_rate)))
-        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
+        return self._output(audio, instruction, seed, peak=peak)
 
     # ----- transformation tasks: the source audio is encoded by the same codec (UNISON) -----
 
@@ -351,10 +368,11 @@ class Unisono:
         cfg: float | None = None,
         solver: str | None = None,
         seed: int = 0,
+        peak: float | None = DEFAULT_PEAK,
     ) -> GeneratedAudio:
         """Run a transformation task (edit, enhance, upsample, speech edit) on one input.
 
-        The output has the input's length, at the model's sample rate.
+        The output has the input's length, at the model's sample rate; `peak` as for `generate`.
         """
         self._require_task(task)
         if not instruction.strip():
@@ -369,7 +387,7 @@ class Unisono:
             sources=[SourceCondition(latent, TAG_TRANSFORM)],
         )
         output = self.codec.decode_latent(result, num_samples=samples)
-        return GeneratedAudio(np.asarray(output, dtype=np.float32), self.sample_rate, instruction, seed)
+        return self._output(output, instruction, seed, peak=peak)
 
     def edit(self, audio: AudioInput, instruction: str, **options: Any) -> GeneratedAudio:
         """Edit audio by instruction ("Add a dog barking at 2 s", "Remove the siren", ...).
@@ -405,6 +423,7 @@ class Unisono:
         steps: int | None = None,
         cfg: float | None = None,
         seed: int = 0,
+        peak: float | None = DEFAULT_PEAK,
     ) -> GeneratedAudio:
         """Speech from text; with `voice` (a reference recording) in that voice (zero-shot).
 
@@ -416,11 +435,12 @@ class Unisono:
             gender: "female" or "male" (ignored with `voice`).
             speed: "slow", "normal" or "fast".
             duration: seconds of speech to generate (default: predicted).
+            peak: the output's peak ceiling, as for `generate` (None: the raw output).
         """
         if voice is None and "tts_aligned" in self.tasks and not ({"tts", "tts_styled"} &
                                                                    set(self.tasks)):
             return self._tts_aligned(text, gender=gender, speed=speed, steps=steps, cfg=cfg,
-                                     seed=seed)
+                                     seed=seed, peak=peak)
         instruction = tts_instruction(text, gender=None if voice is not None else gender,
                                       speed=speed, clone=voice is not None,
                                       reference_text=voice_text)
@@ -444,11 +464,12 @@ class Unisono:
             cfg_interval=recipe.cfg_interval, seed=seed, sources=sources,
         )
         audio = self.codec.decode_latent(latent[:, reference_frames:])
-        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
+        return self._output(audio, instruction, seed, peak=peak)
 
 
     def _tts_aligned(self, text: str, *, gender: str | None, speed: str | None,
-                     steps: int | None, cfg: float | None, seed: int) -> GeneratedAudio:
+                     steps: int | None, cfg: float | None, seed: int,
+                     peak: float | None) -> GeneratedAudio:
         """TTS from time-aligned phones: espeak-ng turns the words into phones with timing (the
         world's phone alphabet), the generator voices them."""
         from unisono.tasks.speech import ALIGNED_TEMPLATES, fill_instruction, voice_words
@@ -472,7 +493,7 @@ class Unisono:
             cfg_interval=recipe.cfg_interval, seed=seed, phones=(phones, seconds, [0] * len(phones)),
         )
         audio = self.codec.decode_latent(latent, num_samples=int(round(total * self.sample_rate)))
-        return GeneratedAudio(np.asarray(audio, dtype=np.float32), self.sample_rate, instruction, seed)
+        return self._output(audio, instruction, seed, peak=peak)
 
     # ----- understanding: text answers from the caption stream (UAT masked diffusion) -----
 

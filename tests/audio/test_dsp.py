@@ -6,7 +6,9 @@ import pytest
 
 from unisono import UnisonoError
 from unisono.audio import (
+    DEFAULT_PEAK,
     fade,
+    limit_peak,
     log_mel,
     lowpass,
     mix_at_snr,
@@ -51,6 +53,53 @@ def test_fade_ramps_and_keeps_middle():
 def test_place_truncates_and_offsets():
     track = place(np.ones(10, np.float32), 15, 10)
     assert track.sum() == 5 and track[10] == 1 and track[9] == 0
+
+
+def _clip_with_peak(peak: float) -> np.ndarray:
+    """Noise in (-0.5, 0.5) whose loudest sample is -peak (a negative peak keeps its sign)."""
+    clip = np.random.default_rng(4).uniform(-0.5, 0.5, SR).astype(np.float32)
+    clip[123] = -peak
+    return clip
+
+
+def test_limit_peak_scales_a_loud_clip_to_the_ceiling_by_one_gain():
+    loud = _clip_with_peak(1.5)
+    halved = limit_peak(loud, peak=0.75)
+    assert np.abs(halved).max() == 0.75 and halved[123] == -0.75
+    np.testing.assert_array_equal(halved, loud * np.float32(0.5))  # exactly half: one gain
+    # The default ceiling: the largest float32 not above 0.99, never a rounding step over it.
+    ceiling = np.nextafter(np.float32(DEFAULT_PEAK), np.float32(0.0))
+    assert float(np.float32(DEFAULT_PEAK)) > DEFAULT_PEAK >= float(ceiling)
+    limited = limit_peak(loud)
+    assert limited.dtype == np.float32 and limited.shape == loud.shape
+    assert np.abs(limited).max() == ceiling
+    np.testing.assert_allclose(limited, loud.astype(np.float64) * (float(ceiling) / 1.5),
+                               rtol=1e-7, atol=0.0)
+    assert np.abs(limit_peak(_clip_with_peak(1e6), peak=1.0)).max() == 1.0
+
+
+def test_limit_peak_leaves_quiet_silent_and_empty_clips_bit_for_bit():
+    for clip in (_clip_with_peak(0.5), _clip_with_peak(0.75), np.zeros(SR, np.float32),
+                 np.zeros(0, np.float32)):
+        out = limit_peak(clip, peak=0.75)  # at the ceiling counts as under it
+        assert out.tobytes() == clip.tobytes() and out.dtype == np.float32
+        assert out is not clip  # a new array, as for a loud clip
+    quiet = np.float32(0.2) * _clip_with_peak(0.5)  # peak 0.1: never scaled up
+    assert limit_peak(quiet).tobytes() == quiet.tobytes()
+
+
+@pytest.mark.parametrize("peak", [0.0, -0.5, float("nan"), float("inf"), "loud", None])
+def test_limit_peak_rejects_a_ceiling_that_is_not_above_zero(peak):
+    with pytest.raises(UnisonoError, match="peak ceiling must be a finite number above 0.*0.99"):
+        limit_peak(_clip_with_peak(1.5), peak=peak)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_limit_peak_rejects_non_finite_audio(bad):
+    clip = _clip_with_peak(1.5)
+    clip[7] = bad
+    with pytest.raises(UnisonoError, match="1 NaN or Inf samples, so its peak cannot be limited"):
+        limit_peak(clip)
 
 
 def test_log_mel_matches_librosa():

@@ -15,6 +15,9 @@ import torch
 from unisono.errors import UnisonoError
 
 EPS = 1e-12
+# The ceiling task outputs are scaled under by default: just below full scale, so 16-bit and FLAC
+# files (and players) do not clip them.
+DEFAULT_PEAK = 0.99
 
 
 def rms(audio: np.ndarray) -> float:
@@ -43,6 +46,49 @@ def normalize_rms(audio: np.ndarray, target_db: float) -> np.ndarray:
     if level < 1e-9:
         return audio.astype(np.float32)
     return (audio * (10.0 ** (target_db / 20.0) / level)).astype(np.float32)
+
+
+def limit_peak(audio: np.ndarray, *, peak: float = DEFAULT_PEAK) -> np.ndarray:
+    """Scale a clip down by one gain so its largest absolute sample is `peak`, if it was above.
+
+    A whole-clip gain changes the level, not the waveform (no clipping, no distortion). A clip
+    already at or under the ceiling (quiet, silent or empty) comes back bit for bit; a clip is
+    never scaled up.
+
+    Args:
+        audio: samples of any shape, e.g. mono (S,); one gain applies to all of them.
+        peak: the ceiling in full-scale units (1.0 = full scale).
+
+    Returns:
+        A new float32 array of the same shape, whose largest absolute sample is at most `peak`
+        (exactly the largest float32 not above it when the clip was louder).
+
+    Raises:
+        UnisonoError: `peak` is not a finite number above 0, or the audio has NaN / Inf samples.
+    """
+    try:
+        ceiling = float(peak)
+    except (TypeError, ValueError):
+        ceiling = float("nan")
+    if not np.isfinite(ceiling) or ceiling <= 0.0:
+        raise UnisonoError(f"the peak ceiling must be a finite number above 0 (full scale is "
+                           f"1.0); got {peak!r}: give a ceiling such as {DEFAULT_PEAK}.")
+    out = np.array(audio, dtype=np.float32)
+    if not np.all(np.isfinite(out)):
+        bad = int(out.size - np.count_nonzero(np.isfinite(out)))
+        raise UnisonoError(f"the audio has {bad} NaN or Inf samples, so its peak cannot be "
+                           "limited: the model or input that produced it diverged or is corrupt; "
+                           "check it (e.g. other sampling settings, another checkpoint or file).")
+    loudest = float(np.max(np.abs(out))) if out.size else 0.0
+    if loudest <= ceiling:
+        return out
+    # The ceiling as a float32 rounded down, so the result is never above `peak` even by one
+    # ulp (0.99 rounds up in float32); compared as Python floats, since numpy would compare a
+    # float32 with 0.99 in float32. The gain is float64 so the loudest sample lands on it exactly.
+    target = float(np.float32(ceiling))
+    if target > ceiling:
+        target = float(np.nextafter(np.float32(ceiling), np.float32(0.0)))
+    return (out.astype(np.float64) * (target / loudest)).astype(np.float32)
 
 
 def fade(audio: np.ndarray, sample_rate: int, *, fade_in: float = 0.01, fade_out: float = 0.01) -> np.ndarray:

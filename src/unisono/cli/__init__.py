@@ -25,6 +25,19 @@ COMMAND_MODULES = (
 )
 
 
+def add_peak_options(parser: argparse.ArgumentParser) -> None:
+    """`--peak CEILING` / `--no-peak-limit` of the commands that write audio, into `args.peak`:
+    the `peak` keyword of the API's task methods (None: the raw model output)."""
+    from unisono.audio import DEFAULT_PEAK
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--peak", type=float, default=DEFAULT_PEAK, metavar="CEILING",
+                       help="scale an output louder than this peak down to it, by one gain "
+                       f"(1.0 = full scale; default {DEFAULT_PEAK})")
+    group.add_argument("--no-peak-limit", dest="peak", action="store_const", const=None,
+                       help="write the raw model output (it can exceed full scale)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unisono", description=__doc__)
     from unisono import __version__

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from unisono.cli import add_peak_options
 from unisono.errors import UnisonoError
 from unisono.flow.solvers import SOLVERS
 
@@ -53,7 +54,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     model = Unisono.from_pretrained(args.model)
     settings = dict(
         duration=args.duration, steps=args.steps, cfg=args.cfg, solver=args.solver,
-        sway=args.sway, task=args.task, cfg_interval=_interval(args.cfg_interval),
+        sway=args.sway, task=args.task, cfg_interval=_interval(args.cfg_interval), peak=args.peak,
     )
     if args.prompt is not None:
         if not args.output:
@@ -129,4 +130,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--task", default="t2a",
                           help="t2a, t2m, timed (events at stated times), t2as (speech with sounds)")
+    add_peak_options(generate)
     generate.set_defaults(func=_run_generate)

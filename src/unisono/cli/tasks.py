@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from unisono.cli import add_peak_options
 from unisono.errors import UnisonoError
 
 
@@ -23,8 +24,8 @@ def _model(args: argparse.Namespace):
     return Unisono.from_pretrained(args.model)
 
 
-def _sampling(args: argparse.Namespace) -> dict:
-    return {"steps": args.steps, "cfg": args.cfg, "seed": args.seed}
+def _task_options(args: argparse.Namespace) -> dict:
+    return {"steps": args.steps, "cfg": args.cfg, "seed": args.seed, "peak": args.peak}
 
 
 @dataclass
@@ -85,14 +86,14 @@ def _run_tts(args: argparse.Namespace) -> int:
     result = _model(args).tts(
         args.text, voice=args.voice, voice_text=args.voice_text, gender=args.gender,
         speed=args.speed,
-        duration=args.duration, **_sampling(args),
+        duration=args.duration, **_task_options(args),
     )
     print(result.save(args.output))
     return 0
 
 
 def _edit_one(model, audio, instruction: str, args: argparse.Namespace, seed: int):
-    options = {**_sampling(args), "seed": seed}
+    options = {**_task_options(args), "seed": seed}
     if args.task:
         return model.transform(audio, instruction, task=args.task, **options)
     return model.edit(audio, instruction, **options)
@@ -130,7 +131,7 @@ def _run_edit(args: argparse.Namespace) -> int:
 def _run_restore(args: argparse.Namespace) -> int:
     model = _model(args)
     method = model.enhance if args.command == "enhance" else model.upsample
-    options = _sampling(args)
+    options = _task_options(args)
     if args.instruction:
         options["instruction"] = args.instruction
     print(method(args.input, **options).save(args.output))
@@ -138,7 +139,7 @@ def _run_restore(args: argparse.Namespace) -> int:
 
 
 def _run_sing(args: argparse.Namespace) -> int:
-    result = _model(args).sing(args.score, gender=args.gender, **_sampling(args))
+    result = _model(args).sing(args.score, gender=args.gender, **_task_options(args))
     print(result.save(args.output))
     return 0
 
@@ -204,6 +205,7 @@ def _common(parser: argparse.ArgumentParser, *, cfg_help: str, output: bool = Tr
     parser.add_argument("--steps", type=int, default=None, help="solver steps (default: task's)")
     parser.add_argument("--cfg", type=float, default=None, help=cfg_help)
     parser.add_argument("--seed", type=int, default=0, help="item i of a batch uses seed + i")
+    add_peak_options(parser)
 
 
 def task_table(model: str | None = None) -> str:

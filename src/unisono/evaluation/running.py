@@ -6,6 +6,8 @@ speech, timed composition: the example's instruction at the target's duration), 
 (cloning: the target's first `reference_seconds` as the voice prompt, the continuation generated),
 `caption` / `ask` (understanding), and for the phone-aligned tasks (aligned TTS, singing) the
 sampler with the example's own phones, so the output lines up with the target frame by frame.
+Every task is scored on the raw decoder output (`peak=None`): the pipeline's default peak
+ceiling is for listening and files, and the direct sampler paths have none.
 
 `OutputStore` keeps each output under `out/audio/<name>.wav` (text answers in the index) and an
 index `out/outputs.json` of name -> fingerprint of what produced it (example, model folder, steps,
@@ -71,7 +73,7 @@ def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int) ->
     seconds = (example.target.shape[0] - prefix.shape[0]) / rate
     if "tts_clone" in model.tasks:
         return model.tts(example.transcript or "", voice=prefix, voice_sample_rate=rate,
-                         duration=seconds, steps=steps, seed=seed).audio
+                         duration=seconds, steps=steps, seed=seed, peak=None).audio
     recipe = get_task(example.task).recipe
     reference = model.codec.encode_audio(prefix, rate)
     [latent] = model._sample(
@@ -106,7 +108,7 @@ def run_model(model: Any, example: EvalExample, *, steps: int | None, seed: int
     if task in TRANSFORM_TASKS:
         assert example.source is not None
         output = model.transform(example.source, example.instruction, task=task,
-                                 sample_rate=rate, steps=steps, seed=seed).audio
+                                 sample_rate=rate, steps=steps, seed=seed, peak=None).audio
     elif task in ALIGNED_TASKS:
         output = _aligned(model, example, steps=steps, seed=seed)
     elif task in CLONE_TASKS:
@@ -114,7 +116,7 @@ def run_model(model: Any, example: EvalExample, *, steps: int | None, seed: int
         return fit_length(_clone(model, example, steps=steps, seed=seed), remaining)
     else:
         output = model.generate(example.instruction, duration=example.duration, steps=steps,
-                                seed=seed, task=task).audio
+                                seed=seed, task=task, peak=None).audio
     return fit_length(output, example.target.shape[0])
 
 
