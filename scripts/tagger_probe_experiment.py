@@ -6,7 +6,7 @@ reaches only 0.226 top-1 macro F1 (docs/evaluation.md). aiSFX (the pretrained so
 FD metric uses) has heard many more real sounds. This script:
 
 1. extracts, for every clip of the sets below, the aiSFX embedding frames of its 16 kHz audio
-   pooled to [mean, max] (1,024 values) and the shipped tagger's event probabilities; the train
+   pooled to [mean, max] (1,024 values) and the event probabilities of the shipped tagger's CNN; the train
    sets and the test set also as codec round trips (generated audio is codec-decoded, so a judge
    must hold up there); cached per set and shard in `--cache`, extraction split over `--workers`
    processes (one thread each);
@@ -47,6 +47,18 @@ CODEC_SETS = ("sfx_train", "real_train", "sfx_test")
 PROBE_RATE = 16000  # the codec's and the world's rate: the probe sees what the tagger judges
 
 
+def cnn_tagger():
+    """The shipped tagger without its probe (the CNN the probe is fused with)."""
+    import dataclasses
+
+    from unisono.models.tagger import Tagger
+
+    shipped = Tagger.from_pretrained()
+    tagger = Tagger(dataclasses.replace(shipped.config, probe=None))
+    tagger.load_state_dict({k: v for k, v in shipped.state_dict().items() if not k.startswith("probe")})
+    return tagger.eval()
+
+
 def extract(job: tuple[str, bool, int, int, str]) -> str:
     """Features of shard `shard` of `workers` of one set: X (N, 1024), P (N, K), idx (N,)."""
     name, codec, shard, workers, out = job
@@ -55,11 +67,10 @@ def extract(job: tuple[str, bool, int, int, str]) -> str:
     from unisono.data.manifest import read_manifest, resolve_path
     from unisono.metrics.embedding import AisfxEmbedder
     from unisono.models.codec import Codec
-    from unisono.models.tagger import Tagger
 
     manifest = SETS[name]
     entries = read_manifest(manifest)
-    embedder, tagger = AisfxEmbedder(), Tagger.from_pretrained()
+    embedder, tagger = AisfxEmbedder(), cnn_tagger()
     roundtrip = Codec.from_pretrained(Path(__file__).parents[1] / "src/unisono/assets/codec") if codec else None
     features, probabilities, rows = [], [], list(range(shard, len(entries), workers))
     for row in rows:
@@ -123,15 +134,35 @@ def fit_probe(features: torch.Tensor, targets: torch.Tensor, kind: str, weight_d
     return probe.eval()
 
 
+def save_tagger(folder: str, probe: torch.nn.Module, mean: np.ndarray, std: np.ndarray, *,
+                hidden: int, weight: float) -> None:
+    """The shipped tagger's CNN and heads plus the probe, as one tagger folder."""
+    import dataclasses
+
+    from unisono.models.tagger import ProbeConfig, Tagger
+
+    shipped = cnn_tagger()
+    config = dataclasses.replace(shipped.config, probe=ProbeConfig(features=len(mean), hidden=hidden,
+                                                                   weight=weight, sample_rate=PROBE_RATE))
+    tagger = Tagger(config)
+    state = {**shipped.state_dict(), **{f"probe.{k}": v for k, v in probe.state_dict().items()},
+             "probe_mean": torch.tensor(mean), "probe_std": torch.tensor(std)}
+    tagger.load_state_dict(state)
+    tagger.save_pretrained(folder)
+    print("wrote", folder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--probe", choices=("linear", "mlp"), default="mlp")
     parser.add_argument("--cache", default="data/probe")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", default=None, help="write the figures here")
+    parser.add_argument("--save", default=None, metavar="DIR",
+                        help="write the shipped tagger plus the picked probe as a tagger folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from unisono.models.tagger import Tagger, TagPrediction
+    from unisono.models.tagger import TagPrediction
     from unisono.refmodels.evaluate import tagger_scores
     from unisono.refmodels.labels import LabelSets
 
@@ -144,7 +175,7 @@ def main() -> None:
         for done in pool.map(extract, jobs):
             print("extracted", done, flush=True)
 
-    config = Tagger.from_pretrained().config
+    config = cnn_tagger().config
     labels = LabelSets(tuple(config.labels("event")), tuple(config.labels("instrument")),
                        tuple(config.labels("voice")))
     sets = {(name, codec): load_set(cache, name, codec, args.workers, labels)
@@ -187,6 +218,8 @@ def main() -> None:
         report[f"{key}_cnn"] = scores(data[1], data[3])
         report[f"{key}_fused"] = scores(fused(probe, data, weight), data[3])
     print(json.dumps(report, indent=1))
+    if args.save:
+        save_tagger(args.save, probe, mean, std, hidden=0 if args.probe == "linear" else 512, weight=weight)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

@@ -179,3 +179,60 @@ def test_shipped_tagger_has_every_world_label(shipped: Tagger) -> None:
     assert set(music.INSTRUMENTS) | {"drums"} == set(shipped.config.instruments)
     assert set(speech.VOICES) | {"none"} == set(shipped.config.voices)
     assert sum(p.numel() * 2 for p in shipped.state_dict().values()) <= 20 * 2**20
+
+
+# ----- the aiSFX probe fused into the event head ----------------------------------------------
+def _probed(weight: float, bias: float) -> tuple[Tagger, Tagger]:
+    """A tagger without a probe and its twin with a constant-logit probe (zero weights)."""
+    from unisono.models.tagger import ProbeConfig
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        plain = Tagger(tiny_config()).eval()
+    probed = Tagger(tiny_config(probe=ProbeConfig(weight=weight))).eval()
+    state = {**plain.state_dict(), "probe.weight": torch.zeros(len(EVENTS), 1024),
+             "probe.bias": torch.full((len(EVENTS),), bias), "probe_mean": torch.zeros(1024),
+             "probe_std": torch.ones(1024)}
+    probed.load_state_dict(state)
+    return plain, probed
+
+
+def test_probe_fusion_follows_its_formula() -> None:
+    pytest.importorskip("aisfx")
+    clip = _noise(1.5, seed=3)
+    for weight, bias in ((0.0, 2.0), (0.7, -1.5), (1.0, 0.25)):
+        plain, probed = _probed(weight, bias)
+        cnn = np.clip(plain.predict(clip, 16000).probabilities["event"].astype(np.float64), 1e-6, 1 - 1e-6)
+        expected = 1.0 / (1.0 + np.exp(-((1 - weight) * np.log(cnn / (1 - cnn)) + weight * bias)))
+        got = probed.predict(clip, 16000)
+        np.testing.assert_allclose(got.probabilities["event"], expected, rtol=1e-5, atol=1e-6)
+        # the other heads are the CNN's
+        np.testing.assert_array_equal(got.probabilities["gender"], plain.predict(clip, 16000).probabilities["gender"])
+
+
+def test_probe_features_are_pooled_aisfx_frames_at_the_probe_rate() -> None:
+    pytest.importorskip("aisfx")
+    from unisono.metrics.embedding import AisfxEmbedder
+
+    _, probed = _probed(0.5, 0.0)
+    clip = _noise(3.0, seed=4, sample_rate=32000)
+    frames = AisfxEmbedder()(resample(clip, 32000, 16000), 16000)
+    features = probed.probe_features([clip], 32000)
+    np.testing.assert_allclose(features[0], np.concatenate([frames.mean(0), frames.max(0)]), rtol=1e-5, atol=1e-6)
+
+
+def test_probed_tagger_round_trips_and_rejects_missing_features(tmp_path) -> None:
+    pytest.importorskip("aisfx")
+    from unisono.models.tagger import ProbeConfig
+
+    _, probed = _probed(0.7, 1.0)
+    clip = _noise(1.0, seed=5)
+    loaded = Tagger.from_pretrained(probed.save_pretrained(tmp_path / "probed"))
+    assert loaded.config.probe == probed.config.probe
+    np.testing.assert_array_equal(loaded.predict(clip, 16000).probabilities["event"],
+                                  probed.predict(clip, 16000).probabilities["event"])
+    mel = compute_log_mel(clip, 16000, probed.config.mel)
+    with pytest.raises(UnisonoError, match="probe_features"):
+        probed.predict_mels([mel])
+    with pytest.raises(UnisonoError, match="probe weight"):
+        Tagger(tiny_config(probe=ProbeConfig(weight=1.5)))

@@ -53,6 +53,29 @@ NONE_LABEL = "none"
 
 
 @dataclass
+class ProbeConfig:
+    """An event-head probe on pretrained aiSFX embeddings, fused with the CNN's event logits.
+
+    The clip's audio at `sample_rate` is embedded by aiSFX (`unisono.metrics.embedding`), its
+    frames pooled to [mean, max] (2 x 512 features), standardised by the stored mean / std and
+    mapped to event logits by a linear layer (`hidden` 0) or an MLP; the event head then reads
+    `sigmoid((1 - weight) logit(p_cnn) + weight probe_logit)`. See
+    `scripts/tagger_probe_experiment.py` for how one is fitted.
+
+    Attributes:
+        features: probe input width (aiSFX mean + max).
+        hidden: MLP width; 0 for a linear probe.
+        weight: fusion weight of the probe's logits (0: the CNN alone, 1: the probe alone).
+        sample_rate: rate the audio is brought to before embedding (the codec's and the world's).
+    """
+
+    features: int = 1024
+    hidden: int = 0
+    weight: float = 0.7
+    sample_rate: int = 16000
+
+
+@dataclass
 class TaggerConfig:
     """A tagger: features, network and the label names of every head.
 
@@ -66,6 +89,7 @@ class TaggerConfig:
         hidden: width D of the clip embedding between pooling and the heads.
         window_seconds: longest stretch the network sees at once (its training length).
         window_hop_seconds: hop between windows of longer clips.
+        probe: an optional aiSFX probe fused into the event head (None: the CNN alone).
     """
 
     mel: MelConfig = field(default_factory=MelConfig)
@@ -77,6 +101,7 @@ class TaggerConfig:
     hidden: int = 256
     window_seconds: float = 10.0
     window_hop_seconds: float = 5.0
+    probe: ProbeConfig | None = None
 
     def labels(self, head: str) -> list[str]:
         """Label names of `head` (one of `HEADS`)."""
@@ -157,6 +182,14 @@ class Tagger(nn.Module):
                                        nn.Linear(config.backbone.width, config.hidden), nn.ReLU())
         self.heads = nn.ModuleDict({head: nn.Linear(config.hidden, len(config.labels(head)))
                                     for head in HEADS})
+        self.probe = None if config.probe is None else _probe_network(config.probe, len(config.events))
+        if config.probe is not None:
+            if not 0.0 <= config.probe.weight <= 1.0:
+                raise UnisonoError(f"tagger probe weight must lie in [0, 1]; got {config.probe.weight}")
+            self.register_buffer("probe_mean", torch.zeros(config.probe.features))
+            self.register_buffer("probe_std", torch.ones(config.probe.features))
+        # the aiSFX embedder the probe reads (None: a fresh one); evaluation shares its memoised one
+        self.probe_embedder = None
 
     def forward(self, mel: torch.Tensor, lengths: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """(B, M, T) log-mel, (B,) lengths -> head logits {head: (B, K)} and embeddings (B, D)."""
@@ -206,10 +239,37 @@ class Tagger(nn.Module):
             UnisonoError: empty, non-finite or multi-channel audio.
         """
         mels = mels_of_inputs(audio, sample_rate, self.config.mel)
-        return self.predict_mels(mels, batch_size=batch_size)
+        features = None if self.probe is None else self.probe_features(audio, sample_rate)
+        return self.predict_mels(mels, batch_size=batch_size, probe_features=features)
 
-    def predict_mels(self, mels: Sequence[np.ndarray], *, batch_size: int = 32) -> TagPrediction:
-        """`predict` from log-mels (M, T_i) made with `compute_log_mel(..., config.mel)`."""
+    def probe_features(self, audio: np.ndarray | Sequence[np.ndarray], sample_rate: int) -> np.ndarray:
+        """(B, F) probe inputs: aiSFX frames of each clip at the probe's rate, pooled [mean, max]."""
+        from unisono.audio import resample
+        from unisono.metrics.embedding import AisfxEmbedder
+
+        if self.config.probe is None:
+            raise UnisonoError("this tagger has no probe (its config's `probe` is null)")
+        clips = [audio] if isinstance(audio, np.ndarray) and audio.ndim == 1 else list(audio)
+        embedder = self.probe_embedder or AisfxEmbedder()
+        rate = self.config.probe.sample_rate
+        rows = []
+        for clip in clips:
+            frames = embedder(resample(np.asarray(clip, np.float32), sample_rate, rate), rate)
+            rows.append(np.concatenate([frames.mean(axis=0), frames.max(axis=0)]))
+        return np.stack(rows).astype(np.float32)
+
+    @torch.no_grad()
+    def _probe_logits(self, features: np.ndarray) -> np.ndarray:
+        inputs = (torch.as_tensor(features, dtype=torch.float32) - self.probe_mean) / self.probe_std
+        return self.probe(inputs).double().numpy()
+
+    def predict_mels(self, mels: Sequence[np.ndarray], *, batch_size: int = 32,
+                     probe_features: np.ndarray | None = None) -> TagPrediction:
+        """`predict` from log-mels (M, T_i) made with `compute_log_mel(..., config.mel)`; a tagger
+        with a probe also needs its (B, F) `probe_features` of the same clips."""
+        if self.probe is not None and probe_features is None:
+            raise UnisonoError("this tagger fuses an aiSFX probe into its event head: pass "
+                               "probe_features=tagger.probe_features(audio, rate), or use predict()")
         windows, owners = self._windows(mels)
         logits, _ = self._run_windows(windows, batch_size)
         weights = np.array([w.shape[1] for w in windows], dtype=np.float64)
@@ -224,6 +284,11 @@ class Tagger(nn.Module):
                 pooled = np.stack([np.average(window_probs[owners == c], axis=0,
                                               weights=weights[owners == c]) for c in range(clips)])
             probabilities[head] = pooled.astype(np.float32)
+        if self.probe is not None:
+            weight = self.config.probe.weight
+            cnn = np.clip(probabilities["event"].astype(np.float64), 1e-6, 1.0 - 1e-6)
+            fused = (1.0 - weight) * np.log(cnn / (1.0 - cnn)) + weight * self._probe_logits(probe_features)
+            probabilities["event"] = (1.0 / (1.0 + np.exp(-fused))).astype(np.float32)
         labels = {head: tuple(self.config.labels(head)) for head in HEADS}
         return TagPrediction(labels=labels, probabilities=probabilities)
 
@@ -267,6 +332,13 @@ class Tagger(nn.Module):
         model = cls(config_from_dict(TaggerConfig, state[0]))
         load_state(model, state[1], folder)
         return model.eval()
+
+
+def _probe_network(config: ProbeConfig, labels: int) -> nn.Module:
+    if config.hidden <= 0:
+        return nn.Linear(config.features, labels)
+    return nn.Sequential(nn.Dropout(0.2), nn.Linear(config.features, config.hidden), nn.ReLU(),
+                         nn.Dropout(0.3), nn.Linear(config.hidden, labels))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
