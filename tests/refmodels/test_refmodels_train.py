@@ -232,6 +232,22 @@ def test_tagger_training_resumes_exactly(tmp_path, tiny_manifest) -> None:
                                                       "balance_power=1.0"]), show_progress=False)
     c = _final_weights(tuned)
     assert all(torch.equal(a[k], c[k]) for k in a if "running" not in k and "num_batches" not in k)
+    # ... also from a tagger with an aiSFX probe: its CNN is taken, the probe (fitted to the old
+    # CNN) is left behind
+    import dataclasses
+
+    from unisono.models.tagger import ProbeConfig
+
+    base = Tagger.from_pretrained(straight)
+    probed = Tagger(dataclasses.replace(base.config, probe=ProbeConfig()))
+    probed.load_state_dict(base.state_dict(), strict=False)
+    probed_dir = probed.save_pretrained(tmp_path / "probed")
+    tuned = train_tagger(load_config(TrainTaggerConfig, None, _overrides(
+        tmp_path, tiny_manifest, "e", 2) + labels + [f"init_from={probed_dir}", "optim.lr=0.0"]),
+        show_progress=False)
+    e = _final_weights(tuned)
+    assert Tagger.from_pretrained(tuned).config.probe is None and not any(k.startswith("probe") for k in e)
+    assert all(torch.equal(a[k], e[k]) for k in a if "running" not in k and "num_batches" not in k)
     with pytest.raises(UnisonoError, match="labels differ"):
         train_tagger(load_config(TrainTaggerConfig, None, _overrides(tmp_path, tiny_manifest, "d", 2) + [
             *labels[:-2], "model.voices=[none, espeak-en-us-f1]", labels[-1], f"init_from={straight}"]),
