@@ -49,14 +49,9 @@ PROBE_RATE = 16000  # the codec's and the world's rate: the probe sees what the 
 
 def cnn_tagger():
     """The shipped tagger without its probe (the CNN the probe is fused with)."""
-    import dataclasses
-
     from unisono.models.tagger import Tagger
 
-    shipped = Tagger.from_pretrained()
-    tagger = Tagger(dataclasses.replace(shipped.config, probe=None))
-    tagger.load_state_dict({k: v for k, v in shipped.state_dict().items() if not k.startswith("probe")})
-    return tagger.eval()
+    return Tagger.from_pretrained().without_probe()
 
 
 def extract(job: tuple[str, bool, int, int, str]) -> str:
@@ -67,6 +62,7 @@ def extract(job: tuple[str, bool, int, int, str]) -> str:
     from unisono.data.manifest import read_manifest, resolve_path
     from unisono.metrics.embedding import AisfxEmbedder
     from unisono.models.codec import Codec
+    from unisono.models.tagger import probe_features
 
     manifest = SETS[name]
     entries = read_manifest(manifest)
@@ -78,8 +74,7 @@ def extract(job: tuple[str, bool, int, int, str]) -> str:
         audio = resample(to_mono(audio), rate, PROBE_RATE)
         if roundtrip is not None:
             audio = roundtrip.roundtrip(audio, PROBE_RATE)
-        frames = embedder(audio, PROBE_RATE)
-        features.append(np.concatenate([frames.mean(0), frames.max(0)]).astype(np.float32))
+        features.append(probe_features([audio], PROBE_RATE, PROBE_RATE, embedder=embedder)[0])
         probabilities.append(tagger.predict(audio, PROBE_RATE).probabilities["event"][0])
     np.savez(out, X=np.stack(features), P=np.stack(probabilities), idx=np.array(rows))
     return out
@@ -162,7 +157,7 @@ def main() -> None:
                         help="write the shipped tagger plus the picked probe as a tagger folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from unisono.models.tagger import TagPrediction
+    from unisono.models.tagger import TagPrediction, fuse_event_probabilities
     from unisono.refmodels.evaluate import tagger_scores
     from unisono.refmodels.labels import LabelSets
 
@@ -190,8 +185,7 @@ def main() -> None:
     def fused(probe: torch.nn.Module, data, weight: float) -> np.ndarray:
         with torch.no_grad():
             probe_logit = probe(torch.tensor((data[0] - mean) / std)).double().numpy()
-        p = np.clip(data[1].astype(np.float64), 1e-6, 1 - 1e-6)
-        return 1.0 / (1.0 + np.exp(-((1 - weight) * np.log(p / (1 - p)) + weight * probe_logit)))
+        return fuse_event_probabilities(data[1], probe_logit, weight)
 
     def scores(probabilities: np.ndarray, entries) -> dict[str, float]:
         prediction = TagPrediction(labels={"event": labels.events},

@@ -210,10 +210,8 @@ def window_frames(mel: MelConfig, seconds: float) -> int:
     return max(1, int(round(seconds * mel.frames_per_second)))
 
 
-def mels_of_inputs(
-    audio: np.ndarray | Sequence[np.ndarray], sample_rate: int, mel: MelConfig
-) -> list[np.ndarray]:
-    """One (M, T) log-mel per clip of a (S,) array, a (B, S) array or a list of (S_i,) arrays."""
+def clips_of_inputs(audio: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The float32 clips (S_i,) of a (S,) array, a (B, S) array or a list of (S_i,) arrays."""
     if isinstance(audio, np.ndarray | torch.Tensor):
         array = np.asarray(audio, dtype=np.float32)
         if array.ndim == 2 and array.shape[1] <= 8 < array.shape[0]:
@@ -230,7 +228,14 @@ def mels_of_inputs(
         clips = [np.asarray(a, dtype=np.float32) for a in audio]
     if not clips:
         raise UnisonoError("no audio given: pass at least one clip")
-    return [compute_log_mel(clip, sample_rate, mel) for clip in clips]
+    return clips
+
+
+def mels_of_inputs(
+    audio: np.ndarray | Sequence[np.ndarray], sample_rate: int, mel: MelConfig
+) -> list[np.ndarray]:
+    """One (M, T) log-mel per clip of a (S,) array, a (B, S) array or a list of (S_i,) arrays."""
+    return [compute_log_mel(clip, sample_rate, mel) for clip in clips_of_inputs(audio)]
 
 
 # ----- persistence of reference-model folders (config.json + model.safetensors) -------------

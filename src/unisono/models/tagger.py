@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,8 @@ from unisono.models.refnet import (
     BackboneConfig,
     ConvBackbone,
     MelConfig,
+    clips_of_inputs,
+    compute_log_mel,
     load_folder,
     load_state,
     masked_pool,
@@ -238,25 +240,23 @@ class Tagger(nn.Module):
         Raises:
             UnisonoError: empty, non-finite or multi-channel audio.
         """
-        mels = mels_of_inputs(audio, sample_rate, self.config.mel)
-        features = None if self.probe is None else self.probe_features(audio, sample_rate)
+        clips = clips_of_inputs(audio)
+        mels = [compute_log_mel(clip, sample_rate, self.config.mel) for clip in clips]
+        features = None if self.probe is None else self.probe_features(clips, sample_rate)
         return self.predict_mels(mels, batch_size=batch_size, probe_features=features)
 
     def probe_features(self, audio: np.ndarray | Sequence[np.ndarray], sample_rate: int) -> np.ndarray:
-        """(B, F) probe inputs: aiSFX frames of each clip at the probe's rate, pooled [mean, max]."""
-        from unisono.audio import resample
-        from unisono.metrics.embedding import AisfxEmbedder
-
+        """(B, F) probe inputs of clips (as `predict` takes them): see `probe_features`."""
         if self.config.probe is None:
             raise UnisonoError("this tagger has no probe (its config's `probe` is null)")
-        clips = [audio] if isinstance(audio, np.ndarray) and audio.ndim == 1 else list(audio)
-        embedder = self.probe_embedder or AisfxEmbedder()
-        rate = self.config.probe.sample_rate
-        rows = []
-        for clip in clips:
-            frames = embedder(resample(np.asarray(clip, np.float32), sample_rate, rate), rate)
-            rows.append(np.concatenate([frames.mean(axis=0), frames.max(axis=0)]))
-        return np.stack(rows).astype(np.float32)
+        return probe_features(clips_of_inputs(audio), sample_rate, self.config.probe.sample_rate,
+                              embedder=self.probe_embedder)
+
+    def without_probe(self) -> Tagger:
+        """The CNN alone: a copy with the probe dropped (what a probe is fitted to and fused with)."""
+        plain = Tagger(replace(self.config, probe=None))
+        plain.load_state_dict({k: v for k, v in self.state_dict().items() if not k.startswith("probe")})
+        return plain.eval()
 
     @torch.no_grad()
     def _probe_logits(self, features: np.ndarray) -> np.ndarray:
@@ -285,10 +285,8 @@ class Tagger(nn.Module):
                                               weights=weights[owners == c]) for c in range(clips)])
             probabilities[head] = pooled.astype(np.float32)
         if self.probe is not None:
-            weight = self.config.probe.weight
-            cnn = np.clip(probabilities["event"].astype(np.float64), 1e-6, 1.0 - 1e-6)
-            fused = (1.0 - weight) * np.log(cnn / (1.0 - cnn)) + weight * self._probe_logits(probe_features)
-            probabilities["event"] = (1.0 / (1.0 + np.exp(-fused))).astype(np.float32)
+            probabilities["event"] = fuse_event_probabilities(
+                probabilities["event"], self._probe_logits(probe_features), self.config.probe.weight)
         labels = {head: tuple(self.config.labels(head)) for head in HEADS}
         return TagPrediction(labels=labels, probabilities=probabilities)
 
@@ -332,6 +330,28 @@ class Tagger(nn.Module):
         model = cls(config_from_dict(TaggerConfig, state[0]))
         load_state(model, state[1], folder)
         return model.eval()
+
+
+def probe_features(clips: Sequence[np.ndarray], sample_rate: int, probe_rate: int, *,
+                   embedder=None) -> np.ndarray:
+    """(B, 1024) probe inputs: each clip brought to `probe_rate`, embedded by aiSFX (`embedder`,
+    default a fresh `AisfxEmbedder`), its frames pooled to [mean, max]."""
+    from unisono.audio import resample
+    from unisono.metrics.embedding import AisfxEmbedder
+
+    embedder = embedder or AisfxEmbedder()
+    rows = []
+    for clip in clips:
+        frames = embedder(resample(np.asarray(clip, np.float32), sample_rate, probe_rate), probe_rate)
+        rows.append(np.concatenate([frames.mean(axis=0), frames.max(axis=0)]))
+    return np.stack(rows).astype(np.float32)
+
+
+def fuse_event_probabilities(cnn: np.ndarray, probe_logits: np.ndarray, weight: float) -> np.ndarray:
+    """sigmoid((1 - weight) logit(cnn) + weight probe_logits), float32 (B, K)."""
+    cnn = np.clip(np.asarray(cnn, np.float64), 1e-6, 1.0 - 1e-6)
+    fused = (1.0 - weight) * np.log(cnn / (1.0 - cnn)) + weight * np.asarray(probe_logits, np.float64)
+    return (1.0 / (1.0 + np.exp(-fused))).astype(np.float32)
 
 
 def _probe_network(config: ProbeConfig, labels: int) -> nn.Module:

@@ -199,10 +199,9 @@ def train_tagger(config: TrainTaggerConfig, *, resume: bool = True, show_progres
             if start.config.labels(head) != config.model.labels(head):
                 raise UnisonoError(f"init_from {config.init_from}: its {head!r} labels differ from "
                                    "the config's; copy its label lists into model")
-        state = start.state_dict()
         if config.model.probe is None:  # a fine-tuned CNN needs its aiSFX probe fitted anew
-            state = {k: v for k, v in state.items() if not k.startswith("probe")}
-        load_state(model, state, Path(config.init_from))
+            start = start.without_probe()
+        load_state(model, start.state_dict(), Path(config.init_from))
     else:
         mean, std = mel_statistics(caches)
         model.backbone.set_mel_statistics(torch.from_numpy(mean), torch.from_numpy(std))
