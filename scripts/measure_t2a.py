@@ -41,11 +41,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures here")
     parser.add_argument("--tagger", default=None, help="tagger folder (default: the shipped one)")
+    parser.add_argument("--only", choices=("bed", "no-bed"), default=None,
+                        help="keep only the prompts with (or without) a background bed")
     args = parser.parse_args()
 
     model = Unisono.from_pretrained(args.model)
     tagger = Tagger.from_pretrained(args.tagger)
-    entries = [e for e in read_manifest(args.manifest) if len(e.events) == 1][: args.n]
+    entries = [e for e in read_manifest(args.manifest) if len(e.events) == 1]
+    if args.only is not None:
+        entries = [e for e in entries if bool(e.extra.get("background")) == (args.only == "bed")]
+    entries = entries[: args.n]
     prompts = [e.captions[0] for e in entries]
     classes = [e.events[0].event_class for e in entries]
     beds = [str(e.extra.get("background") or "") for e in entries]

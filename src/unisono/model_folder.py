@@ -4,7 +4,9 @@ finding the default model shipped with the package.
 A Unisono model folder::
 
     DIR/unisono.json      {"format": 1, "tasks": [...], "codec": "default" | "codec",
-                           "text_encoder": "default" | PATH, "length_mode": "clip" | "fixed", ...}
+                           "text_encoder": "default" | PATH, "length_mode": "clip" | "fixed", ...,
+                           "recipes": {TASK: {"cfg": 7.0, ...}}}  (optional: the model's own
+                                       sampling defaults over the tasks' recipes)
     DIR/generator/        config.json + model.safetensors (+ ema.safetensors)
     DIR/codec/            (only when the model was trained with a codec other than the shipped one)
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 from unisono.errors import UnisonoError
 from unisono.models.dit import DiT
 from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE, save_model_folder
+from unisono.tasks.base import InferenceRecipe
 
 MODEL_INDEX = "unisono.json"
 RUN_CONFIG = "train_config.yaml"  # what `unisono train` writes into its run folder
@@ -72,7 +75,8 @@ def write_model_folder(
 
 
 def export_model_folder(
-    source: str | Path, directory: str | Path, *, half: bool = True, tasks: list[str] | None = None
+    source: str | Path, directory: str | Path, *, half: bool = True, tasks: list[str] | None = None,
+    recipes: list[str] | None = None,
 ) -> Path:
     """An inference-only copy of a model folder: the EMA weights (or the raw ones when there is
     no EMA) as the only weights, float16 when `half` (they load back into float32).
@@ -84,6 +88,8 @@ def export_model_folder(
         half: store float16.
         tasks: the tasks to list (default: the source's); needed for a checkpoint folder
             outside a run folder.
+        recipes: "TASK.FIELD=VALUE" sampling defaults to store with the model (over the
+            source's), e.g. ["t2a.cfg=7"]; the task methods use them unless told otherwise.
     """
     source = Path(source)
     generator_dir = generator_folder(source)
@@ -104,6 +110,7 @@ def export_model_folder(
                  "max_seconds": 10.0}
     if tasks is not None:
         index["tasks"] = list(tasks)
+    index = with_recipe_settings(index, recipes or [], f"recipes for {directory}")
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
     state = {k: (v.half() if half and v.is_floating_point() else v)
              for k, v in model.state_dict().items()}
@@ -114,6 +121,47 @@ def export_model_folder(
         shutil.copytree(codec_folder, directory / index["codec"], dirs_exist_ok=True)
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
     return directory
+
+
+def read_recipes(index: dict, where: str | Path) -> dict[str, InferenceRecipe]:
+    """A model index's own sampling defaults ("recipes": task -> fields), each over its task's
+    recipe; tasks without an entry are absent.
+
+    Raises:
+        UnisonoError: not a mapping, an unknown task, a task the model was not trained for, or a
+            bad field (`InferenceRecipe.replace`).
+    """
+    from unisono.tasks import get_task
+
+    entries = index.get("recipes") or {}
+    if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
+        raise UnisonoError(f'{where}: "recipes" must map task names to recipe fields, e.g. '
+                           '{"t2a": {"cfg": 7.0}}.')
+    recipes = {}
+    for task, fields in entries.items():
+        if task not in index.get("tasks", []):
+            get_task(task)  # an unknown name is its own error
+            raise UnisonoError(f"{where}: a recipe for {task!r}, which the model was not trained "
+                               f"for (it knows {', '.join(index.get('tasks', []))}).")
+        recipes[task] = get_task(task).recipe.replace(fields, where=f"{where}, {task}")
+    return recipes
+
+
+def with_recipe_settings(index: dict, settings: list[str], where: str) -> dict:
+    """`index` with "TASK.FIELD=VALUE" settings (e.g. "t2a.cfg=7", "t2a.cfg_interval=0.1,0.9")
+    merged into its "recipes", checked and normalised as `read_recipes` reads them."""
+    recipes = {task: dict(fields) for task, fields in (index.get("recipes") or {}).items()}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        task, dot, name = key.partition(".")
+        if not sep or not dot or not task or not name or not value:
+            raise UnisonoError(f"bad recipe setting {setting!r}: write TASK.FIELD=VALUE, e.g. "
+                               "t2a.cfg=7 or t2a.cfg_interval=0.1,0.9.")
+        recipes.setdefault(task, {})[name] = value.split(",") if "," in value else value
+    checked = read_recipes({**index, "recipes": recipes}, where)
+    normalised = {task: {name: getattr(checked[task], name) for name in fields}
+                  for task, fields in recipes.items()}
+    return {**index, "recipes": normalised}
 
 
 def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
@@ -180,9 +228,3 @@ def model_dir(path: str | Path | None) -> Path:
     """A model folder from a user's argument: None or the word "default" name the shipped model
     (a folder that happens to be called default is reached as ./default)."""
     return default_model_dir() if path is None or str(path) == "default" else Path(path)
-
-
-def read_model_tasks(path: str | Path | None) -> list[str]:
-    """The tasks a model folder was trained for, read from its index alone (None or "default":
-    the shipped model); no weights are loaded."""
-    return list(json.loads(require_model_index(model_dir(path)).read_text())["tasks"])

@@ -37,6 +37,7 @@ from unisono.model_folder import (  # noqa: F401  (re-exported: the API's folder
     default_model_dir,
     export_model_folder,
     model_dir,
+    read_recipes,
     require_model_index,
     write_model_folder,
 )
@@ -44,6 +45,7 @@ from unisono.models.codec import Codec
 from unisono.models.dit import DiT
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import TAG_REFERENCE, TAG_TRANSFORM, get_task
+from unisono.tasks.base import InferenceRecipe
 from unisono.tasks.symbols import symbol_ids
 
 # The tasks generate() runs: audio from an instruction alone, no source audio and no time-aligned
@@ -89,6 +91,8 @@ class Unisono:
         fixed_seconds: generated length in "fixed" mode.
         max_seconds: the longest clip the model was trained on; longer inputs are captioned
             window by window.
+        recipes: this model's own sampling defaults for some tasks (its folder's "recipes"),
+            over the tasks' recipes; see `recipe`.
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class Unisono:
         length_mode: str = "clip",
         fixed_seconds: float = 10.0,
         max_seconds: float = 10.0,
+        recipes: dict[str, InferenceRecipe] | None = None,
     ) -> None:
         self.generator = generator.eval().requires_grad_(False)
         self.codec = codec.eval().requires_grad_(False)
@@ -109,6 +114,7 @@ class Unisono:
         self.length_mode = length_mode
         self.fixed_seconds = fixed_seconds
         self.max_seconds = max_seconds
+        self.recipes = dict(recipes or {})
 
     @classmethod
     def from_pretrained(
@@ -130,6 +136,7 @@ class Unisono:
             length_mode=index.get("length_mode", "clip"),
             fixed_seconds=float(index.get("fixed_seconds", 10.0)),
             max_seconds=float(index.get("max_seconds", 10.0)),
+            recipes=read_recipes(index, index_path),
         )
         return model
 
@@ -142,6 +149,11 @@ class Unisono:
     def frame_rate(self) -> float:
         """Latent frames per second."""
         return self.codec.sample_rate / self.codec.hop
+
+    def recipe(self, task: str) -> InferenceRecipe:
+        """The sampling defaults the task methods use for `task`: the model's own when its folder
+        sets some (`unisono export --recipe`), else the task's recipe (`unisono tasks`)."""
+        return self.recipes.get(task) or get_task(task).recipe
 
     def _require_task(self, task: str) -> None:
         get_task(task)
@@ -209,7 +221,7 @@ class Unisono:
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if not prompts or any(not p.strip() for p in prompts):
             raise UnisonoError("empty prompt: describe the sound to generate.")
-        recipe = get_task(task).recipe
+        recipe = self.recipe(task)
         seconds = self._durations(prompts, duration)
         latents = self._sample(
             prompts,
@@ -339,7 +351,7 @@ class Unisono:
         phones = score_phones(parsed, gender=gender)
         instruction = fill_instruction(SVS_TEMPLATES[0], voice=voice_words(gender)[0],
                                        in_key=key_words(parsed.key))
-        recipe = get_task("svs").recipe
+        recipe = self.recipe("svs")
         seconds = float(sum(phones[1]))
         [latent] = self._sample(
             [instruction], [seconds], steps=steps or recipe.steps,
@@ -377,7 +389,7 @@ class Unisono:
         self._require_task(task)
         if not instruction.strip():
             raise UnisonoError("empty instruction: say what to do with the audio.")
-        recipe = get_task(task).recipe
+        recipe = self.recipe(task)
         latent, samples = self._encode_input(audio, sample_rate)
         [result] = self._sample(
             [instruction], [latent.shape[1] / self.frame_rate],
@@ -449,7 +461,7 @@ class Unisono:
         if task == "tts_styled" and "tts_styled" not in self.tasks:
             task = "tts"
         self._require_task(task)
-        recipe = get_task(task).recipe
+        recipe = self.recipe(task)
         seconds = duration if duration is not None else self.predict_duration([instruction])[0]
         sources = None
         reference_frames = 0
@@ -485,7 +497,7 @@ class Unisono:
         seconds = [p.end - p.start for p in utterance.phonemes]
         described, speaker = voice_words(gender)
         instruction = fill_instruction(ALIGNED_TEMPLATES[0], voice=described, speaker=speaker)
-        recipe = get_task("tts_aligned").recipe
+        recipe = self.recipe("tts_aligned")
         total = float(sum(seconds))
         [latent] = self._sample(
             [instruction], [total], steps=steps or recipe.steps,
@@ -549,7 +561,7 @@ class Unisono:
     ) -> str | list[str]:
         config = self.generator.config
         length = config.answer_tokens(task)
-        steps = min(steps or get_task(task).recipe.steps, length)  # one token a step at most
+        steps = min(steps or self.recipe(task).steps, length)  # one token a step at most
         encoding = self.text_encoder.encode([request])
         states = tuple(encoding.hidden_states)
         instruction = self.generator.instruction_inputs(states, encoding.mask)

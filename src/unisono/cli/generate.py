@@ -84,7 +84,8 @@ def _run_export(args: argparse.Namespace) -> int:
     from unisono.pipeline import export_model_folder
 
     tasks = args.tasks.split(",") if args.tasks else None
-    out = export_model_folder(args.source, args.output, half=not args.fp32, tasks=tasks)
+    out = export_model_folder(args.source, args.output, half=not args.fp32, tasks=tasks,
+                              recipes=args.recipes)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
     print(f"wrote {out} ({size:.1f} MB)")
     return 0
@@ -112,6 +113,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--fp32", action="store_true", help="keep float32 weights")
     export.add_argument("--tasks", default=None,
                         help="comma-separated tasks, for a bare checkpoint folder")
+    export.add_argument("--recipe", dest="recipes", action="extend", nargs="+", default=[],
+                        metavar="TASK.FIELD=VALUE",
+                        help="the model's own sampling defaults, e.g. --recipe t2a.cfg=7 "
+                             "t2a.steps=50 (fields: steps, cfg, solver, sway, cfg_interval=LOW,HIGH)")
     export.set_defaults(func=_run_export)
 
     generate = subparsers.add_parser("generate", help="text to audio (t2a, t2m)")

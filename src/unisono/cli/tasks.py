@@ -210,17 +210,24 @@ def _common(parser: argparse.ArgumentParser, *, cfg_help: str, output: bool = Tr
 
 def task_table(model: str | None = None) -> str:
     """The registry as a Markdown table: name, family, recipe, description; with a model folder
-    (or "default"), a column saying whether that model was trained for each task."""
-    from unisono.model_folder import read_model_tasks
+    (or "default"), a column saying whether that model was trained for each task, and the
+    model's own sampling defaults (its folder's "recipes") in place of the task's."""
+    import json
+
+    from unisono.model_folder import model_dir, read_recipes, require_model_index
     from unisono.tasks import TASKS
 
-    known = None if model is None else set(read_model_tasks(model))
+    known, recipes = None, {}
+    if model is not None:
+        index_path = require_model_index(model_dir(model))
+        index = json.loads(index_path.read_text())
+        known, recipes = set(index["tasks"]), read_recipes(index, index_path)
     header = "| task | family | steps | cfg | description |" + (" in model |" if known else "")
     lines = [header, "|" + "---|" * (6 if known else 5)]
     for name in sorted(TASKS, key=lambda n: (TASKS[n].family, n)):
         task = TASKS[name]
-        row = (f"| {name} | {task.family} | {task.recipe.steps} | {task.recipe.cfg:g} | "
-               f"{task.description} |")
+        recipe = recipes.get(name, task.recipe)
+        row = f"| {name} | {task.family} | {recipe.steps} | {recipe.cfg:g} | {task.description} |"
         if known is not None:
             row += " yes |" if name in known else " no |"
         lines.append(row)

@@ -30,7 +30,6 @@ import numpy as np
 from unisono.audio import load_audio, save_audio
 from unisono.errors import UnisonoError
 from unisono.evaluation.examples import EvalExample
-from unisono.tasks import get_task
 
 TRANSFORM_TASKS = ("edit_add", "edit_remove", "edit_replace", "edit_extract", "edit_restyle",
                    "se", "sr", "speech_insert", "speech_delete", "speech_rewrite")
@@ -50,7 +49,7 @@ def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int) 
     """Sample from the example's own time-aligned phones (and pitches), decode at its length."""
     if not example.phones or not example.phone_seconds:
         raise UnisonoError(f"example {example.index} of {example.task} has no phones.")
-    recipe = get_task(example.task).recipe
+    recipe = model.recipe(example.task)
     pitches = example.phone_pitch or [0] * len(example.phones)
     [latent] = model._sample(
         [example.instruction], [float(sum(example.phone_seconds))], steps=steps or recipe.steps,
@@ -74,7 +73,7 @@ def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int) ->
     if "tts_clone" in model.tasks:
         return model.tts(example.transcript or "", voice=prefix, voice_sample_rate=rate,
                          duration=seconds, steps=steps, seed=seed, peak=None).audio
-    recipe = get_task(example.task).recipe
+    recipe = model.recipe(example.task)
     reference = model.codec.encode_audio(prefix, rate)
     [latent] = model._sample(
         [tts_instruction(example.transcript or "", clone=True)],

@@ -11,7 +11,8 @@ Shapes: S samples (mono float32).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,54 @@ class InferenceRecipe:
     sway: float = -1.0
     # Flow times (1 = noise) at which guidance applies; one conditional pass elsewhere.
     cfg_interval: tuple[float, float] = (0.0, 1.0)
+
+    def replace(self, overrides: Mapping[str, object], *, where: str) -> InferenceRecipe:
+        """This recipe with some fields replaced (a model's own sampling defaults), checked.
+
+        Args:
+            overrides: field name -> value, e.g. {"cfg": 7.0} or {"cfg_interval": [0.1, 0.9]}.
+            where: names the source of the overrides in error messages (a file, an option).
+
+        Raises:
+            UnisonoError: an unknown field or a value out of range.
+        """
+        from unisono.flow import SOLVERS
+
+        fields = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise UnisonoError(f"{where}: unknown recipe field(s) {', '.join(unknown)}; "
+                               f"a recipe has {', '.join(sorted(fields))}.")
+        values = dict(overrides)
+        try:
+            if "steps" in values:
+                values["steps"] = _whole(values["steps"])
+                if values["steps"] < 1:
+                    raise ValueError("steps must be at least 1")
+            for name in ("cfg", "sway"):
+                if name in values:
+                    values[name] = float(values[name])  # type: ignore[arg-type]
+            if values.get("cfg", 1.0) < 0:
+                raise ValueError("cfg must be >= 0 (1 = no guidance)")
+            if "solver" in values and values["solver"] not in SOLVERS:
+                raise ValueError(f"solver must be one of {', '.join(sorted(SOLVERS))}")
+            if "cfg_interval" in values:
+                low, high = (float(v) for v in values["cfg_interval"])  # type: ignore[union-attr]
+                if not 0.0 <= low < high <= 1.0:
+                    raise ValueError("cfg_interval must be [low, high] with 0 <= low < high <= 1")
+                values["cfg_interval"] = (low, high)
+        except (TypeError, ValueError) as error:
+            raise UnisonoError(f"{where}: bad recipe value ({error}).") from None
+        return dataclasses.replace(self, **values)
+
+
+def _whole(value: object) -> int:
+    """An integer from an int or an integral float / string ("25", 25.0); else ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not number.is_integer():
+        raise ValueError(f"steps must be a whole number, not {value!r}")
+    return int(number)
+
 
 
 @dataclass

@@ -16,7 +16,6 @@ import gradio as gr
 
 from unisono.instructions import EDIT_EXAMPLES
 from unisono.pipeline import Unisono
-from unisono.tasks import get_task
 from unisono.webui import handlers
 from unisono.webui.serving import MODEL_CONCURRENCY_ID, bound_queue
 
@@ -88,14 +87,16 @@ def _click(button: gr.Button, handler: Callable, model: Unisono, inputs: list, o
                  concurrency_id=MODEL_CONCURRENCY_ID, concurrency_limit=1)
 
 
-def _sampling(task: str, prefix: str, *, guidance: bool = True) -> list[gr.Slider]:
-    """Steps (and guidance) sliders defaulting to the task's recipe, and a seed slider."""
-    recipe = get_task(task).recipe
+def _sampling(model: Unisono, task: str, prefix: str, *, guidance: bool = True
+              ) -> list[gr.Slider]:
+    """Steps (and guidance) sliders defaulting to the model's recipe for the task, and a seed
+    slider."""
+    recipe = model.recipe(task)
     with gr.Row():
         controls = [gr.Slider(1, 100, value=recipe.steps, step=1, label="Steps",
                               elem_id=f"{prefix}-steps")]
         if guidance:
-            controls.append(gr.Slider(1.0, 10.0, value=recipe.cfg, step=0.1,
+            controls.append(gr.Slider(1.0, max(10.0, recipe.cfg), value=recipe.cfg, step=0.1,
                                       label="Guidance (CFG, 1 = none)", elem_id=f"{prefix}-cfg"))
         controls.append(gr.Slider(0, MAX_SEED, value=0, step=1, label="Seed",
                                   elem_id=f"{prefix}-seed"))
@@ -138,7 +139,7 @@ def _generate_tab(model: Unisono) -> None:
             task = gr.Radio([(GENERATE_TASKS[t], t) for t in tasks], value=tasks[0], label="Task",
                             elem_id="generate-task")
             duration = _duration_slider(model, "generate")
-            sampling = _sampling(tasks[0], "generate")
+            sampling = _sampling(model, tasks[0], "generate")
             button = gr.Button("Generate", variant="primary", elem_id="generate-button")
             gr.Examples([[p] for p in PROMPT_EXAMPLES], inputs=[prompt])
         with gr.Column():
@@ -181,7 +182,7 @@ def _tts_section(model: Unisono) -> None:
                 voice_text = gr.Textbox(visible=False)
                 gr.Markdown("Voice cloning needs a model trained for tts_clone.")
             duration = _duration_slider(model, "speech")
-            sampling = _sampling(task, "speech")
+            sampling = _sampling(model, task, "speech")
             button = gr.Button("Speak", variant="primary", elem_id="speech-button")
         with gr.Column():
             outputs = _outputs("speech")
@@ -197,7 +198,7 @@ def _singing_section(model: Unisono) -> None:
                             file_types=[".json"], type="filepath", elem_id="sing-score")
             gender = gr.Radio(["female", "male"], value="female", label="Voice",
                               elem_id="sing-gender")
-            sampling = _sampling("svs", "sing")
+            sampling = _sampling(model, "svs", "sing")
             button = gr.Button("Sing", variant="primary", elem_id="sing-button")
         with gr.Column():
             outputs = _outputs("sing")
@@ -215,7 +216,7 @@ def _edit_tab(model: Unisono) -> None:
             instruction = gr.Textbox(label="Instruction", placeholder=EDIT_EXAMPLES[0],
                                      elem_id="edit-instruction")
             gr.Markdown(f"The instruction picks the edit. This model can: {', '.join(trained)}.")
-            sampling = _sampling(trained[0], "edit")
+            sampling = _sampling(model, trained[0], "edit")
             button = gr.Button("Edit", variant="primary", elem_id="edit-button")
             gr.Examples([[e] for e in EDIT_EXAMPLES], inputs=[instruction])
         with gr.Column():
@@ -233,7 +234,7 @@ def _restore_tab(model: Unisono) -> None:
             audio = _audio_input("Audio to restore (upload or record)", "restore")
             mode = gr.Radio(modes, value=modes[0], label="Restoration", elem_id="restore-mode")
             first_task = handlers.RESTORE_MODES[modes[0]][0]
-            sampling = _sampling(first_task, "restore", guidance=False)
+            sampling = _sampling(model, first_task, "restore", guidance=False)
             button = gr.Button("Restore", variant="primary", elem_id="restore-button")
         with gr.Column():
             outputs = _outputs("restore")
@@ -258,7 +259,7 @@ def _understand_tab(model: Unisono) -> None:
                 gr.Markdown("Questions need a model trained for the question task; "
                             "it will describe the audio.")
             with gr.Row():
-                steps = gr.Slider(1, longest, value=min(get_task(task).recipe.steps, longest),
+                steps = gr.Slider(1, longest, value=min(model.recipe(task).steps, longest),
                                   step=1, label="Unmasking steps", elem_id="understand-steps")
                 temperature = gr.Slider(0.0, 1.5, value=0.0, step=0.05,
                                         label="Temperature (0: most likely)",
