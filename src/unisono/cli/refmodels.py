@@ -1,6 +1,7 @@
-"""`unisono train-tagger CONFIG`, `unisono train-clap CONFIG` and `unisono retrieve MANIFEST`: the
-evaluation suite's reference models, thin over `unisono.refmodels.tagger_train`,
-`unisono.refmodels.clap_train` and `unisono.refmodels.evaluate.measure_retrieval`."""
+"""`unisono train-tagger CONFIG`, `unisono train-tagger-probe CONFIG`, `unisono train-clap CONFIG`
+and `unisono retrieve MANIFEST`: the evaluation suite's reference models, thin over
+`unisono.refmodels.tagger_train`, `unisono.refmodels.probe_train`, `unisono.refmodels.clap_train`
+and `unisono.refmodels.evaluate.measure_retrieval`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ def _run_tagger(args: argparse.Namespace) -> int:
 
     config = load_config(TrainTaggerConfig, args.config, args.overrides)
     print(train_tagger(config, resume=args.resume))
+    return 0
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    import json
+
+    from unisono.config import load_config
+    from unisono.refmodels.probe_train import TrainProbeConfig, train_tagger_probe
+
+    config = load_config(TrainProbeConfig, args.config, args.overrides)
+    folder = train_tagger_probe(config)
+    picked = json.loads((folder.parent / "report.json").read_text())["picked"]
+    print(f"{folder}: weight decay {picked['weight_decay']:g}, fusion weight "
+          f"{picked['fusion_weight']:g}, validation top-1 macro F1 {picked['top1_macro_f1']:.3f}")
     return 0
 
 
@@ -52,11 +67,18 @@ def _run_retrieve(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `train-tagger`, `train-clap` and `retrieve` to the CLI."""
+    """Add `train-tagger`, `train-tagger-probe`, `train-clap` and `retrieve` to the CLI."""
     tagger = subparsers.add_parser(
         "train-tagger", help="train the reference tagger (events, instruments, voice, gender)")
     _add_training_options(tagger)
     tagger.set_defaults(func=_run_tagger)
+    probe = subparsers.add_parser(
+        "train-tagger-probe", help="fit the tagger's aiSFX-embedding probe to its event labels "
+                                   "(features cached, weight decay and fusion picked on validation)")
+    probe.add_argument("config", help="YAML config, e.g. configs/eval/tagger_probe.yaml")
+    probe.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                       metavar="KEY=VALUE", help="override config values, e.g. --set run.workers=2")
+    probe.set_defaults(func=_run_probe)
     clap = subparsers.add_parser(
         "train-clap", help="train the contrastive audio-text embedder (CLAP score, retrieval)")
     _add_training_options(clap)

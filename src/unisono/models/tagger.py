@@ -62,7 +62,7 @@ class ProbeConfig:
     frames pooled to [mean, max] (2 x 512 features), standardised by the stored mean / std and
     mapped to event logits by a linear layer (`hidden` 0) or an MLP; the event head then reads
     `sigmoid((1 - weight) logit(p_cnn) + weight probe_logit)`. See
-    `scripts/tagger_probe_experiment.py` for how one is fitted.
+    `unisono.refmodels.probe_train` (`unisono train-tagger-probe`) for how one is fitted.
 
     Attributes:
         features: probe input width (aiSFX mean + max).
@@ -184,7 +184,7 @@ class Tagger(nn.Module):
                                        nn.Linear(config.backbone.width, config.hidden), nn.ReLU())
         self.heads = nn.ModuleDict({head: nn.Linear(config.hidden, len(config.labels(head)))
                                     for head in HEADS})
-        self.probe = None if config.probe is None else _probe_network(config.probe, len(config.events))
+        self.probe = None if config.probe is None else probe_network(config.probe, len(config.events))
         if config.probe is not None:
             if not 0.0 <= config.probe.weight <= 1.0:
                 raise UnisonoError(f"tagger probe weight must lie in [0, 1]; got {config.probe.weight}")
@@ -354,7 +354,8 @@ def fuse_event_probabilities(cnn: np.ndarray, probe_logits: np.ndarray, weight: 
     return (1.0 / (1.0 + np.exp(-fused))).astype(np.float32)
 
 
-def _probe_network(config: ProbeConfig, labels: int) -> nn.Module:
+def probe_network(config: ProbeConfig, labels: int) -> nn.Module:
+    """The probe: features -> `labels` logits, linear (`hidden` 0) or an MLP with dropout."""
     if config.hidden <= 0:
         return nn.Linear(config.features, labels)
     return nn.Sequential(nn.Dropout(0.2), nn.Linear(config.features, config.hidden), nn.ReLU(),

@@ -58,6 +58,7 @@ class RefDataConfig:
         real_clips_repeat: each recorded clip appears this many times per epoch (there are few
             recordings per label, and their labels are finer than the procedural classes).
         val_renders: world sets for validation metrics during training.
+        val_manifests: further validation manifests used as they are (your own labelled clips).
         val_real_clips: also validate on the val-split recorded clips.
         cache_dir: mel caches and the recorded-clip manifests.
         codec: codec folder for the round-trip copies (null: the shipped codec).
@@ -74,6 +75,7 @@ class RefDataConfig:
     real_clips: bool = True
     real_clips_repeat: int = 1
     val_renders: list[RenderSpec] = field(default_factory=list)
+    val_manifests: list[str] = field(default_factory=list)
     val_real_clips: bool = False
     cache_dir: str = "data/refcache"
     codec: str | None = None
@@ -156,6 +158,7 @@ def training_clips(caches: list[MelCache], data: RefDataConfig) -> list[ClipRef]
 def validation_manifests(data: RefDataConfig) -> list[Path]:
     """Render missing validation sets; every validation manifest."""
     paths = [_render_missing(spec, data.render_workers) for spec in data.val_renders]
+    paths += [Path(m) for m in data.val_manifests]
     if data.val_real_clips:
         paths.append(_real_manifest(data.cache_dir, "val"))
     return paths
