@@ -19,6 +19,10 @@ FD metric uses) has heard many more real sounds. This script:
    of the sfx test render (clean and codec) and the judge's ground-truth row of
    `scripts/measure_t2a.py` (top-1 on the first 100 single-event clips of the t2a test render).
 
+The fit itself is the product's (`unisono.refmodels.probe_train`, behind `unisono
+train-tagger-probe CONFIG`, which fits and writes a probed tagger from any manifests); this
+script adds the comparison on the test renders and the t2a judge's ceiling.
+
 From the working folder, after rendering the sets (commands in docs/evaluation.md and
 docs/results.md):
 
@@ -100,53 +104,6 @@ def load_set(cache: Path, name: str, codec: bool, workers: int, labels):
     return features, probabilities, targets, entries
 
 
-def fit_probe(features: torch.Tensor, targets: torch.Tensor, kind: str, weight_decay: float) -> torch.nn.Module:
-    torch.manual_seed(0)
-    if kind == "linear":
-        probe = torch.nn.Linear(features.shape[1], targets.shape[1])
-        optimizer = torch.optim.LBFGS(probe.parameters(), max_iter=300, history_size=20,
-                                      line_search_fn="strong_wolfe")
-
-        def closure() -> torch.Tensor:
-            optimizer.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(probe(features), targets)
-            loss = loss + weight_decay * probe.weight.pow(2).sum()
-            loss.backward()
-            return loss
-
-        optimizer.step(closure)
-        return probe
-    probe = torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(features.shape[1], 512), torch.nn.ReLU(),
-                                torch.nn.Dropout(0.3), torch.nn.Linear(512, targets.shape[1]))
-    optimizer = torch.optim.AdamW(probe.parameters(), lr=1e-3, weight_decay=weight_decay)
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(3000):
-        batch = torch.randint(len(features), (256,), generator=generator)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(probe(features[batch]), targets[batch])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return probe.eval()
-
-
-def save_tagger(folder: str, probe: torch.nn.Module, mean: np.ndarray, std: np.ndarray, *,
-                hidden: int, weight: float) -> None:
-    """The shipped tagger's CNN and heads plus the probe, as one tagger folder."""
-    import dataclasses
-
-    from unisono.models.tagger import ProbeConfig, Tagger
-
-    shipped = cnn_tagger()
-    config = dataclasses.replace(shipped.config, probe=ProbeConfig(features=len(mean), hidden=hidden,
-                                                                   weight=weight, sample_rate=PROBE_RATE))
-    tagger = Tagger(config)
-    state = {**shipped.state_dict(), **{f"probe.{k}": v for k, v in probe.state_dict().items()},
-             "probe_mean": torch.tensor(mean), "probe_std": torch.tensor(std)}
-    tagger.load_state_dict(state)
-    tagger.save_pretrained(folder)
-    print("wrote", folder)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--probe", choices=("linear", "mlp"), default="mlp")
@@ -160,6 +117,7 @@ def main() -> None:
     from unisono.models.tagger import TagPrediction, fuse_event_probabilities
     from unisono.refmodels.evaluate import tagger_scores
     from unisono.refmodels.labels import LabelSets
+    from unisono.refmodels.probe_train import ProbeFitConfig, fit_probe, probed_tagger
 
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -194,8 +152,9 @@ def main() -> None:
 
     val = sets[("world_val", False)]
     best = None
+    fit = ProbeFitConfig(kind=args.probe, sample_rate=PROBE_RATE)
     for weight_decay in ((3e-5, 1e-4, 3e-4) if args.probe == "linear" else (0.01, 0.1)):
-        probe = fit_probe(inputs, targets, args.probe, weight_decay)
+        probe = fit_probe(inputs, targets, fit, weight_decay)
         for weight in (0.3, 0.5, 0.7, 1.0):
             f1 = scores(fused(probe, val, weight), val[3])["top1_macro_f1"]
             print(f"weight decay {weight_decay:g}, fusion weight {weight}: validation top-1 macro F1 {f1}")
@@ -213,7 +172,8 @@ def main() -> None:
         report[f"{key}_fused"] = scores(fused(probe, data, weight), data[3])
     print(json.dumps(report, indent=1))
     if args.save:
-        save_tagger(args.save, probe, mean, std, hidden=0 if args.probe == "linear" else 512, weight=weight)
+        probed_tagger(cnn_tagger(), probe, mean, std, fit, weight).save_pretrained(args.save)
+        print("wrote", args.save)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

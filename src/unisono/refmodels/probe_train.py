@@ -307,6 +307,21 @@ def fit_probe(features: torch.Tensor, targets: torch.Tensor, config: ProbeFitCon
     return probe.eval()
 
 
+def probed_tagger(cnn: Tagger, probe: torch.nn.Module, mean: np.ndarray, std: np.ndarray,
+                  config: ProbeFitConfig, weight: float) -> Tagger:
+    """The tagger `cnn` (its probe, if any, dropped) with `probe` fused at `weight`; `mean` and
+    `std` (F,) standardise the probe's features as in its fit."""
+    probe_config = ProbeConfig(features=len(mean), hidden=0 if config.kind == "linear" else config.hidden,
+                               weight=weight, sample_rate=config.sample_rate)
+    cnn = cnn.without_probe() if cnn.config.probe is not None else cnn
+    tagger = Tagger(replace(cnn.config, probe=probe_config))
+    tagger.load_state_dict({**cnn.state_dict(),
+                            **{f"probe.{k}": v for k, v in probe.state_dict().items()},
+                            "probe_mean": torch.as_tensor(mean, dtype=torch.float32),
+                            "probe_std": torch.as_tensor(std, dtype=torch.float32)})
+    return tagger
+
+
 def _check(config: TrainProbeConfig) -> None:
     probe = config.probe
     if probe.kind not in PROBE_KINDS:
@@ -383,13 +398,7 @@ def train_tagger_probe(config: TrainProbeConfig, *, show_progress: bool = True) 
                 best = (f1, weight_decay, weight, probe)
     f1, weight_decay, weight, probe = best
     report["picked"] = {"weight_decay": weight_decay, "fusion_weight": weight, "top1_macro_f1": f1}
-    probe_config = ProbeConfig(features=features.shape[1],
-                               hidden=0 if fit.kind == "linear" else fit.hidden,
-                               weight=weight, sample_rate=fit.sample_rate)
-    tagger = Tagger(replace(cnn.config, probe=probe_config))
-    tagger.load_state_dict({**cnn.state_dict(),
-                            **{f"probe.{k}": v for k, v in probe.state_dict().items()},
-                            "probe_mean": torch.tensor(mean), "probe_std": torch.tensor(std)})
+    tagger = probed_tagger(cnn, probe, mean, std, fit, weight)
     out = Path(config.run.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".final-"))
