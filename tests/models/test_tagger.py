@@ -236,3 +236,25 @@ def test_probed_tagger_round_trips_and_rejects_missing_features(tmp_path) -> Non
         probed.predict_mels([mel])
     with pytest.raises(UnisonoError, match="probe weight"):
         Tagger(tiny_config(probe=ProbeConfig(weight=1.5)))
+
+
+def test_a_shared_embedder_feeds_the_probe_only_when_it_is_aisfx() -> None:
+    class Counting:
+        """An embedder returning fixed frames and counting its calls."""
+
+        def __init__(self, name: str) -> None:
+            self.name, self.calls = name, 0
+
+        def __call__(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+            self.calls += 1
+            return np.arange(2 * 512, dtype=np.float64).reshape(2, 512)
+
+    plain, probed = _probed(0.5, 0.0)
+    aisfx, other = Counting("aisfx"), Counting("vggish")
+    assert not probed.share_probe_embedder(other) and probed.probe_embedder is None
+    assert not plain.share_probe_embedder(aisfx)  # no probe to feed
+    assert probed.share_probe_embedder(aisfx)
+    features = probed.probe_features([_noise(1.0, seed=6)], 16000)
+    assert aisfx.calls == 1 and other.calls == 0
+    np.testing.assert_array_equal(features[0, :512], np.arange(256, 768))  # the frames' mean
+    np.testing.assert_array_equal(features[0, 512:], np.arange(512, 1024))  # and max

@@ -117,6 +117,7 @@ def test_a_run_writes_the_picked_probe_into_a_loadable_tagger(clips, tmp_path) -
     report = json.loads((final.parent / "report.json").read_text())
     grid = report["grid"]
     assert len(grid) == 6 and report["training_rows"] == 24  # clean + codec copies
+    assert report["validation_single_event_clips"] == 12
     best = max(point["top1_macro_f1"] for point in grid)
     assert report["picked"]["top1_macro_f1"] == best
     assert report["picked"] == next(p for p in grid if p["top1_macro_f1"] == best)

@@ -132,8 +132,8 @@ class ReferenceModels:
                 models.missing["embedder"] = reason
         if embedder is not None:
             models.embedder = CachedEmbedder(embedder)
-            if models.tagger is not None and embedder.name == "aisfx":  # one aiSFX pass per clip
-                models.tagger.tagger.probe_embedder = models.embedder
+            if models.tagger is not None:  # one aiSFX pass per clip for FD and the probe
+                models.tagger.tagger.share_probe_embedder(models.embedder)
         return models
 
     def reason(self, name: str) -> str | None:

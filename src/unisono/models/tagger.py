@@ -190,7 +190,7 @@ class Tagger(nn.Module):
                 raise UnisonoError(f"tagger probe weight must lie in [0, 1]; got {config.probe.weight}")
             self.register_buffer("probe_mean", torch.zeros(config.probe.features))
             self.register_buffer("probe_std", torch.ones(config.probe.features))
-        # the aiSFX embedder the probe reads (None: a fresh one); evaluation shares its memoised one
+        # the aiSFX embedder the probe reads (None: a fresh one); see share_probe_embedder
         self.probe_embedder = None
 
     def forward(self, mel: torch.Tensor, lengths: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -251,6 +251,15 @@ class Tagger(nn.Module):
             raise UnisonoError("this tagger has no probe (its config's `probe` is null)")
         return probe_features(clips_of_inputs(audio), sample_rate, self.config.probe.sample_rate,
                               embedder=self.probe_embedder)
+
+    def share_probe_embedder(self, embedder) -> bool:
+        """Let the probe read its aiSFX frames from `embedder` (e.g. the memoising embedder the
+        FD metric also reads, so a clip is embedded once). An embedder other than aiSFX is not
+        taken: the probe was fitted on aiSFX features. Returns whether it was taken."""
+        if self.probe is None or getattr(embedder, "name", None) != "aisfx":
+            return False
+        self.probe_embedder = embedder
+        return True
 
     def without_probe(self) -> Tagger:
         """The CNN alone: a copy with the probe dropped (what a probe is fitted to and fused with)."""

@@ -378,13 +378,17 @@ def train_tagger_probe(config: TrainProbeConfig, *, show_progress: bool = True) 
     val_features = np.concatenate([part.features for part in val])
     val_cnn = np.concatenate([part.cnn for part in val])
 
-    def score(probabilities: np.ndarray) -> float:
+    def scores(probabilities: np.ndarray) -> dict[str, float]:
         prediction = TagPrediction(labels={"event": list(labels.events)},
                                    probabilities={"event": probabilities.astype(np.float32)})
-        return tagger_scores(prediction, val_entries)["top1_macro_f1"]
+        return tagger_scores(prediction, val_entries)
 
-    report = {"validation_clips": len(val_entries), "training_rows": len(features),
-              "cnn_alone": score(val_cnn), "grid": []}
+    def score(probabilities: np.ndarray) -> float:
+        return scores(probabilities)["top1_macro_f1"]
+
+    alone = scores(val_cnn)
+    report = {"validation_clips": len(val_entries), "validation_single_event_clips": alone["clips"],
+              "training_rows": len(features), "cnn_alone": alone["top1_macro_f1"], "grid": []}
     best = None
     for weight_decay in tqdm(fit.weight_decays, desc="probe fits", disable=not show_progress):
         probe = fit_probe(inputs, target, fit, weight_decay, seed=config.run.seed)
