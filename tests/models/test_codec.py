@@ -33,6 +33,18 @@ def test_presets_match_the_design():
     assert codec_preset("tiny").frame.width == 256
 
 
+def test_the_tiny_up2_preset_is_the_shipped_codecs_architecture():
+    from unisono.codec_files import default_codec_dir
+    from unisono.config import load_config
+
+    import dataclasses
+
+    shipped = load_config(CodecConfig, default_codec_dir() / "config.json")
+    # the latent scale is measured on the training data, not part of the architecture
+    assert dataclasses.replace(codec_preset("tiny-up2"), latent_scale=shipped.latent_scale) == shipped
+    assert codec_preset("tiny").frame.decoder_upsample == 1  # the first shipped decoder
+
+
 @pytest.mark.parametrize("make", [tiny_frame_config, tiny_waveform_config])
 @pytest.mark.parametrize("extra", [-1, 7])
 def test_lengths_every_preset(make, extra):

@@ -154,8 +154,12 @@ class CodecConfig:
         return -(-num_samples // self.hop)
 
 
+# "tiny" is the architecture of the first shipped codec (configs/codec/tiny.yaml); the shipped
+# codec keeps its encoder and has the finer decoder of "tiny-up2" (configs/codec/tiny_decoder_up2.yaml).
 CODEC_PRESETS: dict[str, CodecConfig] = {
     "tiny": CodecConfig(),
+    "tiny-up2": CodecConfig(frame=FrameCodecConfig(decoder_upsample=2, decoder_n_fft=640,
+                                                   upsample_blocks=3)),
     "waveform": CodecConfig(
         architecture="waveform",
         sample_rate=24000,
