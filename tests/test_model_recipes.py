@@ -63,6 +63,8 @@ def test_an_exported_recipe_is_the_default_of_the_task_methods(model_dir, tmp_pa
     plain = Unisono.from_pretrained(model_dir)
     out = export_model_folder(model_dir, tmp_path / "tuned", recipes=["t2a.steps=3", "t2a.cfg=1.5"])
     assert json.loads((out / MODEL_INDEX).read_text())["recipes"] == {"t2a": {"steps": 3, "cfg": 1.5}}
+    plain_export = export_model_folder(model_dir, tmp_path / "plain")
+    assert "recipes" not in json.loads((plain_export / MODEL_INDEX).read_text())
     tuned = Unisono.from_pretrained(out)
     assert tuned.recipe("t2a").steps == 3 and tuned.recipe("t2a").cfg == 1.5
     assert plain.recipe("t2a") == get_task("t2a").recipe

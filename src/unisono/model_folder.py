@@ -149,7 +149,10 @@ def read_recipes(index: dict, where: str | Path) -> dict[str, InferenceRecipe]:
 
 def with_recipe_settings(index: dict, settings: list[str], where: str) -> dict:
     """`index` with "TASK.FIELD=VALUE" settings (e.g. "t2a.cfg=7", "t2a.cfg_interval=0.1,0.9")
-    merged into its "recipes", checked and normalised as `read_recipes` reads them."""
+    merged into its "recipes", checked and normalised as `read_recipes` reads them; `index`
+    itself when there are no settings."""
+    if not settings:
+        return index
     recipes = {task: dict(fields) for task, fields in (index.get("recipes") or {}).items()}
     for setting in settings:
         key, sep, value = setting.partition("=")

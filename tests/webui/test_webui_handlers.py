@@ -154,3 +154,24 @@ def test_the_page_offers_only_trained_tasks(webui_model) -> None:
     assert names == {"generate"}
     for family in ("Speech", "Editing", "Restoration", "Captioning and questions"):
         assert f"{family} is not available" in notes
+
+
+def test_sliders_start_from_the_models_own_recipe(webui_model) -> None:
+    from unisono.tasks import get_task
+
+    def slider(demo, elem_id: str) -> dict:
+        return next(c["props"] for c in demo.get_config_file()["components"]
+                    if c["props"].get("elem_id") == elem_id)
+
+    task_recipe = get_task("t2a").recipe
+    props = slider(build_app(webui_model), "generate-cfg")
+    assert props["value"] == task_recipe.cfg
+    saved = dict(webui_model.recipes)
+    webui_model.recipes["t2a"] = task_recipe.replace({"cfg": 12, "steps": 40}, where="test")
+    try:
+        demo = build_app(webui_model)
+    finally:
+        webui_model.recipes = saved
+    assert slider(demo, "generate-cfg")["value"] == 12.0
+    assert slider(demo, "generate-cfg")["maximum"] >= 12.0  # the range holds the model's scale
+    assert slider(demo, "generate-steps")["value"] == 40
