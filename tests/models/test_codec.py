@@ -34,10 +34,10 @@ def test_presets_match_the_design():
 
 
 def test_the_tiny_up2_preset_is_the_shipped_codecs_architecture():
+    import dataclasses
+
     from unisono.codec_files import default_codec_dir
     from unisono.config import load_config
-
-    import dataclasses
 
     shipped = load_config(CodecConfig, default_codec_dir() / "config.json")
     # the latent scale is measured on the training data, not part of the architecture
