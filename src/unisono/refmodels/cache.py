@@ -12,11 +12,13 @@ Shapes: M mel bins, T frames of one clip, N clips.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -132,11 +134,25 @@ def build_mel_cache(
     )
 
 
-def _build(folder: Path, entries: list[ManifestEntry], manifest: Path, mel: MelConfig,
-           max_seconds: float, codec, progress: bool) -> None:
+@contextlib.contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A temporary folder beside `folder` to write into; on success it replaces `folder` by one
+    rename, on error it is removed, so a killed or failed write leaves nothing half done."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:
+        yield staging
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(folder: Path, entries: list[ManifestEntry], manifest: Path, mel: MelConfig,
+           max_seconds: float, codec, progress: bool) -> None:
+    with staged_folder(folder) as staging:
         clean, rounded, offsets = [], [], [0]
         for entry in tqdm(entries, desc=f"mel cache {manifest.parent.name}", unit="clip",
                           disable=not progress):
@@ -152,12 +168,6 @@ def _build(folder: Path, entries: list[ManifestEntry], manifest: Path, mel: MelC
         index = {"manifest": str(manifest.absolute()), "ids": [e.id for e in entries],
                  "offsets": offsets, "mel": asdict(mel), "max_seconds": max_seconds}
         (staging / INDEX_FILE).write_text(json.dumps(index) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def mel_statistics(caches: list[MelCache], *, max_frames: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:

@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -48,6 +45,7 @@ from unisono.models.tagger import (
     fuse_event_probabilities,
     probe_network,
 )
+from unisono.refmodels.cache import staged_folder
 from unisono.refmodels.data import RefDataConfig, training_manifests, validation_manifests
 from unisono.refmodels.evaluate import tagger_scores
 from unisono.refmodels.labels import LabelSets, clip_targets
@@ -251,20 +249,12 @@ def _write_cache(folder: Path, entries: list[ManifestEntry], manifest: Path,
                  parts: list[dict[str, np.ndarray]]) -> None:
     """The shards in manifest order, written under a temporary name and renamed."""
     order = np.argsort(np.concatenate([part["rows"] for part in parts]))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
-    try:
+    with staged_folder(folder) as staging:
         for name in ("features", "cnn", "codec_features", "codec_cnn"):
             if name in parts[0]:
                 np.save(staging / f"{name}.npy", np.concatenate([p[name] for p in parts])[order])
         index = {"manifest": str(manifest.absolute()), "ids": [e.id for e in entries]}
         (staging / "index.json").write_text(json.dumps(index) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def event_targets(entries: list[ManifestEntry], labels: LabelSets) -> np.ndarray:
@@ -404,11 +394,7 @@ def train_tagger_probe(config: TrainProbeConfig, *, show_progress: bool = True) 
     report["picked"] = {"weight_decay": weight_decay, "fusion_weight": weight, "top1_macro_f1": f1}
     tagger = probed_tagger(cnn, probe, mean, std, fit, weight)
     out = Path(config.run.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=".final-"))
-    tagger.save_pretrained(staging)
-    if (out / "final").exists():
-        shutil.rmtree(out / "final")
-    os.replace(staging, out / "final")
+    with staged_folder(out / "final") as staging:
+        tagger.save_pretrained(staging)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return out / "final"
