@@ -35,6 +35,7 @@ def write_model_folder(
     codec_dir: str | Path | None,
     text_encoder: str | None,
     tasks: list[str],
+    source_prior: dict[str, float] | None = None,
     length_mode: str = "clip",
     fixed_seconds: float = 10.0,
     max_seconds: float = 10.0,
@@ -47,6 +48,8 @@ def write_model_folder(
         codec_dir: the codec folder it was trained with; None for the shipped codec.
         text_encoder: the text encoder folder; None for the packaged MiniLM.
         tasks: the tasks the generator was trained for.
+        source_prior: transformation tasks trained to start from their source, with the
+            noise scale around it (the trainer's `flow.source_prior`); None or {}: none.
         length_mode: "clip" or "fixed" (see the trainer's data config).
         fixed_seconds: the fixed length in "fixed" mode.
         max_seconds: the longest clip trained on (longer inputs are captioned by windows).
@@ -70,6 +73,9 @@ def write_model_folder(
         "fixed_seconds": fixed_seconds,
         "max_seconds": max_seconds,
     }
+    if source_prior:
+        index["source_prior"] = dict(sorted(source_prior.items()))
+    read_source_prior(index, directory / MODEL_INDEX)
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
     return directory
 
@@ -111,6 +117,7 @@ def export_model_folder(
     if tasks is not None:
         index["tasks"] = list(tasks)
     index = with_recipe_settings(index, recipes or [], f"recipes for {directory}")
+    read_source_prior(index, f"the model index for {directory}")
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
     state = {k: (v.half() if half and v.is_floating_point() else v)
              for k, v in model.state_dict().items()}
@@ -147,6 +154,23 @@ def read_recipes(index: dict, where: str | Path) -> dict[str, InferenceRecipe]:
     return recipes
 
 
+def read_source_prior(index: dict, where: str | Path) -> dict[str, float]:
+    """A model index's "source_prior" (task -> noise scale; {} when absent), checked.
+
+    Raises:
+        UnisonoError: not a mapping, a task that cannot start from its source, one the model
+            was not trained for, or a bad noise scale.
+    """
+    from unisono.tasks import check_source_prior
+
+    entries = index.get("source_prior") or {}
+    if not isinstance(entries, dict):
+        raise UnisonoError(f'{where}: "source_prior" must map task names to noise scales, e.g. '
+                           '{"se": 0.5}.')
+    check_source_prior(entries, index.get("tasks", []), where=str(where))
+    return {task: float(scale) for task, scale in entries.items()}
+
+
 def with_recipe_settings(index: dict, settings: list[str], where: str) -> dict:
     """`index` with "TASK.FIELD=VALUE" settings (e.g. "t2a.cfg=7", "t2a.cfg_interval=0.1,0.9")
     merged into its "recipes", checked and normalised as `read_recipes` reads them; `index`
@@ -171,7 +195,7 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
     """The unisono.json a run writes into final/, rebuilt from its train_config.yaml, and the
     codec folder the run named (None: the shipped codec)."""
     from unisono.config import load_config
-    from unisono.train.config import TrainGeneratorConfig
+    from unisono.train.config import TrainGeneratorConfig, source_prior_of
 
     config = load_config(TrainGeneratorConfig, run_config)
     codec = Path(config.run.codec) if config.run.codec else None
@@ -184,6 +208,8 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
         "fixed_seconds": config.data.fixed_seconds,
         "max_seconds": config.data.max_seconds,
     }
+    if config.flow.source_prior:
+        index["source_prior"] = source_prior_of(config.flow)
     return index, codec
 
 

@@ -20,6 +20,7 @@ from unisono.audio import DEFAULT_PEAK, limit_peak, save_audio
 from unisono.codec_files import default_codec_dir
 from unisono.errors import UnisonoError
 from unisono.flow import ClassifierFreeGuidance, sample
+from unisono.flow.path import source_prior
 from unisono.flow.text_diffusion import sample_tokens
 from unisono.instructions import (
     DEFAULT_INSTRUCTIONS,
@@ -38,6 +39,7 @@ from unisono.model_folder import (  # noqa: F401  (re-exported: the API's folder
     export_model_folder,
     model_dir,
     read_recipes,
+    read_source_prior,
     require_model_index,
     write_model_folder,
 )
@@ -93,6 +95,8 @@ class Unisono:
             window by window.
         recipes: this model's own sampling defaults for some tasks (its folder's "recipes"),
             over the tasks' recipes; see `recipe`.
+        source_prior: transformation tasks trained to start from their source latent plus
+            noise of this scale (its folder's "source_prior"); the others start from noise.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class Unisono:
         fixed_seconds: float = 10.0,
         max_seconds: float = 10.0,
         recipes: dict[str, InferenceRecipe] | None = None,
+        source_prior: dict[str, float] | None = None,
     ) -> None:
         self.generator = generator.eval().requires_grad_(False)
         self.codec = codec.eval().requires_grad_(False)
@@ -115,6 +120,7 @@ class Unisono:
         self.fixed_seconds = fixed_seconds
         self.max_seconds = max_seconds
         self.recipes = dict(recipes or {})
+        self.source_prior = dict(source_prior or {})
 
     @classmethod
     def from_pretrained(
@@ -137,6 +143,7 @@ class Unisono:
             fixed_seconds=float(index.get("fixed_seconds", 10.0)),
             max_seconds=float(index.get("max_seconds", 10.0)),
             recipes=read_recipes(index, index_path),
+            source_prior=read_source_prior(index, index_path),
         )
         return model
 
@@ -269,10 +276,12 @@ class Unisono:
         self, prompts: list[str], seconds: list[float], *, steps: int, cfg: float, solver: str,
         sway: float, seed: int, sources: list[SourceCondition | None] | None = None,
         phones: tuple[list[str], list[float], list[int]] | None = None,
-        cfg_interval: tuple[float, float] = (0.0, 1.0),
+        cfg_interval: tuple[float, float] = (0.0, 1.0), prior_noise: float | None = None,
     ) -> list[torch.Tensor]:
         """Latents (C, T_i) for a batch; `sources` gives per row a source latent and its tag;
-        `phones` (one row) the time-aligned content: symbols, seconds and MIDI pitches."""
+        `phones` (one row) the time-aligned content: symbols, seconds and MIDI pitches. With
+        `prior_noise`, rows with a source start from source + prior_noise * noise (a task
+        trained with a source prior) instead of from the noise."""
         frames = [max(1, int(np.ceil(s * self.frame_rate))) for s in seconds]
         total = max(frames)
         batch = len(prompts)
@@ -290,6 +299,8 @@ class Unisono:
                 given = min(source.latent.shape[1], length)
                 source_latent[row, :, :given] = source.latent[:, :given]
                 task_tag[row, :given] = source.tag
+                if prior_noise is not None:
+                    noise[row] = source_prior(source_latent[row], noise[row], prior_noise)
         encoding = self.text_encoder.encode(prompts)
         states = tuple(encoding.hidden_states)
         dropped = torch.zeros_like(encoding.mask)
@@ -397,6 +408,7 @@ class Unisono:
             solver=solver or recipe.solver, sway=recipe.sway,
             cfg_interval=recipe.cfg_interval, seed=seed,
             sources=[SourceCondition(latent, TAG_TRANSFORM)],
+            prior_noise=self.source_prior.get(task),
         )
         output = self.codec.decode_latent(result, num_samples=samples)
         return self._output(output, instruction, seed, peak=peak)

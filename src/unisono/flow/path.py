@@ -48,6 +48,33 @@ def interpolate(data: torch.Tensor, noise: torch.Tensor, flow_time: torch.Tensor
     return (1.0 - time) * data + time * noise
 
 
+def source_prior(source: torch.Tensor, noise: torch.Tensor, scale: float) -> torch.Tensor:
+    """The t = 1 end of a transformation task's path when it starts from its source.
+
+    Enhancement, super-resolution and edits map a recording to a nearby one. Starting their path
+    from the source latent plus a little noise, source + scale * noise, instead of from pure
+    noise (a bridge prior, as in the flow and Schroedinger-bridge speech enhancers), means a
+    velocity of zero already returns the input, and the network only has to learn the change.
+    The path, the target velocity (end - z) and the solvers stay as they are.
+
+    Args:
+        source: Source latents aligned frame for frame with the target, shape (B, C, T).
+        noise: Standard Gaussian noise of the same shape.
+        scale: The noise's standard deviation around the source, >= 0.
+
+    Returns:
+        source + scale * noise, shape (B, C, T).
+    """
+    if source.shape != noise.shape:
+        raise UnisonoError(
+            f"Source {tuple(source.shape)} and noise {tuple(noise.shape)} differ in shape; a "
+            "source prior needs a source aligned frame for frame with the target."
+        )
+    if scale < 0:
+        raise UnisonoError(f"The source prior's noise scale must be >= 0, got {scale}.")
+    return source + scale * noise
+
+
 def target_velocity(data: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """Velocity d z_t / d t of the straight path: noise - z, shape (B, C, T)."""
     return noise - data

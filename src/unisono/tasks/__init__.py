@@ -17,6 +17,7 @@ from unisono.tasks.base import (
     InferenceRecipe,
     Task,
     TaskExample,
+    check_source_prior,
     fill_template,
     get_task,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "InferenceRecipe",
     "Task",
     "TaskExample",
+    "check_source_prior",
     "fill_template",
     "get_task",
 ]

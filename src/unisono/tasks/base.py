@@ -217,6 +217,31 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 
+SOURCE_PRIOR_FAMILIES = ("editing", "restoration")
+
+
+def check_source_prior(tasks: Mapping[str, float], trained: Sequence[str], *, where: str) -> None:
+    """Check a source prior (task -> noise scale, `unisono.flow.path.source_prior`): only
+    transformation tasks, whose source is aligned frame for frame with the target, can start
+    from it, only tasks that are trained, and the noise scale must be >= 0.
+
+    Raises:
+        UnisonoError: naming the offending task and what to do.
+    """
+    for name, scale in tasks.items():
+        task = get_task(name)
+        if task.family not in SOURCE_PRIOR_FAMILIES:
+            allowed = sorted(n for n, t in TASKS.items() if t.family in SOURCE_PRIOR_FAMILIES)
+            raise UnisonoError(f"{where}: {name!r} has no source aligned with its target, so it "
+                               f"cannot start from one; a source prior fits {', '.join(allowed)}.")
+        if name not in trained:
+            raise UnisonoError(f"{where}: a source prior for {name!r}, which is not trained "
+                               f"(trained: {', '.join(trained)}).")
+        if not isinstance(scale, (int, float)) or not scale >= 0:
+            raise UnisonoError(f"{where}: the source prior's noise scale for {name!r} must be a "
+                               f"number >= 0, got {scale!r}.")
+
+
 def fill_template(template: str, caption: str) -> str:
     """Put a caption into a template; mid-sentence captions lose their capital and full stop."""
     if template == "{caption}":

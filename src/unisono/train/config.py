@@ -49,11 +49,23 @@ class FlowConfig:
         time_mean: mean of the logit-normal flow time.
         time_std: its standard deviation.
         duration_weight: weight of the log-duration L1 loss of the duration predictor.
+        source_prior: transformation tasks (editing / restoration with a source aligned to the
+            target) whose path starts from the source latent plus noise instead of from pure
+            noise (`unisono.flow.path.source_prior`); saved with the model, so inference
+            starts from the source too.
+        source_prior_noise: the standard deviation of that noise around the source.
     """
 
     time_mean: float = 0.0
     time_std: float = 1.0
     duration_weight: float = 0.1
+    source_prior: list[str] = field(default_factory=list)
+    source_prior_noise: float = 0.5
+
+
+def source_prior_of(flow: FlowConfig) -> dict[str, float]:
+    """The source prior as a model folder stores it: task -> noise scale."""
+    return {name: flow.source_prior_noise for name in flow.source_prior}
 
 
 @dataclass

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from unisono.flow import FlowMatching
-from unisono.flow.path import FlowExample, interpolate, target_velocity
+from unisono.flow.path import FlowExample, interpolate, source_prior, target_velocity
 from unisono.flow.text_diffusion import mask_tokens, masked_diffusion_loss
 from unisono.models.dit import DiT
 from unisono.train.batches import GeneratorBatch
@@ -32,9 +32,13 @@ def row_generator(seed: int, step: int, row: int, device: torch.device) -> torch
 
 
 def flow_example(
-    flow: FlowMatching, latent: torch.Tensor, *, seed: int, step: int, offset: int
+    flow: FlowMatching, latent: torch.Tensor, *, seed: int, step: int, offset: int,
+    source: torch.Tensor | None = None, prior_noise: float = 0.0,
 ) -> FlowExample:
-    """Noise and logit-normal flow times drawn row by row (see the module docstring)."""
+    """Noise and logit-normal flow times drawn row by row (see the module docstring).
+
+    With `source` (B, C, T) the path ends at source + prior_noise * noise instead of at the
+    noise (a task trained with a source prior, `unisono.flow.path.source_prior`)."""
     noises, times = [], []
     for row in range(latent.shape[0]):
         generator = row_generator(seed, step, offset + row, latent.device)
@@ -42,6 +46,8 @@ def flow_example(
         normal = torch.randn(1, generator=generator, device=latent.device, dtype=torch.float64)
         times.append(torch.sigmoid(flow.time_mean + flow.time_std * normal).to(latent.dtype))
     noise = torch.stack(noises).to(latent.dtype)
+    if source is not None:
+        noise = source_prior(source.to(latent.dtype), noise, prior_noise)
     flow_time = torch.cat(times)
     return FlowExample(
         noised=interpolate(latent, noise, flow_time),

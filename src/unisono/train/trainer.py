@@ -24,10 +24,10 @@ from unisono.models.dit import DiT
 from unisono.models.dit.model import later_parts
 from unisono.models.pretrained import EMA_FILE, load_model_weights, save_model_folder
 from unisono.models.text_encoder import TextEncoder
-from unisono.tasks import ClipPool, get_task
+from unisono.tasks import ClipPool, check_source_prior, get_task
 from unisono.tasks.symbols import SYMBOLS
 from unisono.train.batches import BatchAssembler, ExampleSampler
-from unisono.train.config import TrainGeneratorConfig
+from unisono.train.config import TrainGeneratorConfig, source_prior_of
 from unisono.train.distributed import (
     average,
     barrier,
@@ -166,6 +166,8 @@ def train_generator(
                     f"model.{name} is {getattr(config.model, name)} but the text encoder's "
                     f"tokenizer has {value}; set model.{name}={value}."
                 )
+    trained = sorted(name for name, weight in config.tasks.items() if weight > 0)
+    check_source_prior(source_prior_of(config.flow), trained, where="flow.source_prior")
     pool, pairs = load_pool(config)
     pool.sample_rate = codec.sample_rate
     sampler = ExampleSampler(
@@ -282,7 +284,10 @@ def train_generator(
                 example = caption_example(batch.caption_tokens, seed=run.seed, step=step,
                                           offset=offset, mask_token=config.model.caption_mask_token)
             else:
-                example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset)
+                prior = task in config.flow.source_prior
+                example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset,
+                                       source=batch.source_latent if prior else None,
+                                       prior_noise=config.flow.source_prior_noise)
             last_micro = micro == run.grad_accumulation - 1
             # DDP averages gradients once per step, after the last micro-batch.
             accumulate_only = info.distributed and run.strategy == "ddp" and not last_micro
@@ -342,6 +347,7 @@ def train_generator(
             codec_dir=run.codec or None,
             text_encoder=run.text_encoder or None,
             tasks=sorted(name for name, weight in config.tasks.items() if weight > 0),
+            source_prior=source_prior_of(config.flow),
             length_mode=config.data.length_mode,
             fixed_seconds=config.data.fixed_seconds,
             max_seconds=config.data.max_seconds,

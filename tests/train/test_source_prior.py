@@ -1,0 +1,93 @@
+"""Transformation tasks that start from their source (`flow.source_prior`): the path's end,
+the training example, the model folder's entry and its checks, and sampling from the source."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from train_configs import tiny_train_config
+
+from unisono.errors import UnisonoError
+from unisono.flow import FlowMatching
+from unisono.flow.path import source_prior
+from unisono.model_folder import MODEL_INDEX, export_model_folder, write_model_folder
+from unisono.models.dit import DiT, DiTConfig
+from unisono.pipeline import Unisono
+from unisono.train import train_generator
+from unisono.train.objective import flow_example
+
+
+def test_the_prior_is_the_source_plus_scaled_noise() -> None:
+    source, noise = torch.randn(2, 4, 5), torch.randn(2, 4, 5)
+    assert torch.equal(source_prior(source, noise, 0.0), source)
+    torch.testing.assert_close(source_prior(source, noise, 0.3), source + 0.3 * noise)
+    with pytest.raises(UnisonoError, match="differ in shape"):
+        source_prior(source, noise[:, :, :4], 0.3)
+    with pytest.raises(UnisonoError, match=">= 0"):
+        source_prior(source, noise, -0.1)
+
+
+def test_a_training_example_runs_from_the_source_to_the_target() -> None:
+    flow = FlowMatching()
+    latent, source = torch.randn(3, 4, 6), torch.randn(3, 4, 6)
+    plain = flow_example(flow, latent, seed=0, step=7, offset=2)
+    anchored = flow_example(flow, latent, seed=0, step=7, offset=2, source=source, prior_noise=0.5)
+    # The same draws (noise and times are a function of seed, step and row) ...
+    assert torch.equal(plain.flow_time, anchored.flow_time)
+    end = source + 0.5 * plain.noise
+    torch.testing.assert_close(anchored.noise, end)
+    # ... on the straight path from the target (t = 0) to source + 0.5 noise (t = 1).
+    t = anchored.flow_time.view(-1, 1, 1)
+    torch.testing.assert_close(anchored.noised, (1 - t) * latent + t * end)
+    torch.testing.assert_close(anchored.target, end - latent)
+    exact = flow_example(flow, latent, seed=0, step=7, offset=2, source=source, prior_noise=0.0)
+    torch.testing.assert_close(exact.target, source - latent)
+
+
+def _fresh_model_folder(folder, source_prior) -> object:
+    """A model folder whose generator is freshly initialised: its velocity head is zero, so
+    sampling returns its starting point unchanged."""
+    DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0)).save_pretrained(folder / "ckpt")
+    return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
+                              text_encoder=None, tasks=["se", "sr"], source_prior=source_prior)
+
+
+def test_a_task_with_a_source_prior_starts_sampling_from_its_source(tmp_path) -> None:
+    folder = _fresh_model_folder(tmp_path, {"se": 0.0})
+    assert json.loads((folder / MODEL_INDEX).read_text())["source_prior"] == {"se": 0.0}
+    model = Unisono.from_pretrained(folder)
+    assert model.source_prior == {"se": 0.0}
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    enhanced = model.enhance(audio, sample_rate=16000, steps=3, peak=None).audio
+    upsampled = model.upsample(audio, sample_rate=16000, steps=3, peak=None).audio
+    roundtrip = model.codec.roundtrip(audio, 16000)
+    roundtrip = roundtrip.numpy() if isinstance(roundtrip, torch.Tensor) else roundtrip
+    # A zero velocity keeps the start: the source itself for se, noise for sr (no prior).
+    np.testing.assert_allclose(enhanced, roundtrip, atol=1e-4)
+    assert np.abs(upsampled - roundtrip).mean() > 10 * np.abs(enhanced - roundtrip).mean() + 1e-3
+
+
+def test_bad_source_priors_are_refused_with_the_fix(tmp_path) -> None:
+    with pytest.raises(UnisonoError, match="'t2a' has no source aligned.*edit_remove"):
+        _fresh_model_folder(tmp_path / "a", {"t2a": 0.5})
+    with pytest.raises(UnisonoError, match="'edit_remove', which is not trained"):
+        _fresh_model_folder(tmp_path / "b", {"edit_remove": 0.5})
+    with pytest.raises(UnisonoError, match="noise scale for 'se' must be a number >= 0"):
+        _fresh_model_folder(tmp_path / "c", {"se": -1})
+    folder = _fresh_model_folder(tmp_path / "d", {"se": 0.25})
+    index = json.loads((folder / MODEL_INDEX).read_text())
+    (folder / MODEL_INDEX).write_text(json.dumps({**index, "source_prior": ["se"]}))
+    with pytest.raises(UnisonoError, match="must map task names to noise scales"):
+        Unisono.from_pretrained(folder)
+    (folder / MODEL_INDEX).write_text(json.dumps(index))
+    exported = export_model_folder(folder, tmp_path / "exported")
+    assert Unisono.from_pretrained(exported).source_prior == {"se": 0.25}
+
+
+def test_the_trainer_refuses_a_source_prior_for_a_generation_task(world_manifest, tmp_path) -> None:
+    config = tiny_train_config(world_manifest, tmp_path / "run")
+    config.flow.source_prior = ["t2a"]
+    with pytest.raises(UnisonoError, match="flow.source_prior: 't2a' has no source aligned"):
+        train_generator(config, show_progress=False)
