@@ -8,6 +8,7 @@ import pytest
 import torch
 from train_configs import tiny_train_config
 
+from unisono.cli.tasks import task_table
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
 from unisono.flow.path import source_prior
@@ -82,6 +83,9 @@ def test_bad_source_priors_are_refused_with_the_fix(tmp_path) -> None:
     with pytest.raises(UnisonoError, match="must map task names to noise scales"):
         Unisono.from_pretrained(folder)
     (folder / MODEL_INDEX).write_text(json.dumps(index))
+    table = task_table(str(folder))
+    assert "| se | restoration |" in table and "yes, from its source (noise 0.25) |" in table
+    assert table.count("from its source") == 1
     exported = export_model_folder(folder, tmp_path / "exported")
     assert Unisono.from_pretrained(exported).source_prior == {"se": 0.25}
 

@@ -211,17 +211,19 @@ def _common(parser: argparse.ArgumentParser, *, cfg_help: str, output: bool = Tr
 def task_table(model: str | None = None) -> str:
     """The registry as a Markdown table: name, family, recipe, description; with a model folder
     (or "default"), a column saying whether that model was trained for each task, and the
-    model's own sampling defaults (its folder's "recipes") in place of the task's."""
+    model's own sampling defaults (its folder's "recipes") in place of the task's; a task the
+    model samples from its source (its folder's "source_prior") says so, with the noise scale."""
     import json
 
-    from unisono.model_folder import model_dir, read_recipes, require_model_index
+    from unisono.model_folder import model_dir, read_recipes, read_source_prior, require_model_index
     from unisono.tasks import TASKS
 
-    known, recipes = None, {}
+    known, recipes, prior = None, {}, {}
     if model is not None:
         index_path = require_model_index(model_dir(model))
         index = json.loads(index_path.read_text())
         known, recipes = set(index["tasks"]), read_recipes(index, index_path)
+        prior = read_source_prior(index, index_path)
     header = "| task | family | steps | cfg | description |" + (" in model |" if known else "")
     lines = [header, "|" + "---|" * (6 if known else 5)]
     for name in sorted(TASKS, key=lambda n: (TASKS[n].family, n)):
@@ -229,7 +231,10 @@ def task_table(model: str | None = None) -> str:
         recipe = recipes.get(name, task.recipe)
         row = f"| {name} | {task.family} | {recipe.steps} | {recipe.cfg:g} | {task.description} |"
         if known is not None:
-            row += " yes |" if name in known else " no |"
+            if name in prior:
+                row += f" yes, from its source (noise {prior[name]:g}) |"
+            else:
+                row += " yes |" if name in known else " no |"
         lines.append(row)
     return "\n".join(lines)
 
