@@ -10,11 +10,12 @@ import importlib.resources
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from unisono.audio import load_audio, save_audio
 from unisono.config import save_config
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 from unisono.models.codec import Codec
 from unisono.models.codec.model import CONFIG_FILE, MODEL_FILE
 
@@ -42,7 +43,7 @@ def encode_file(codec: Codec, input_path: str | Path, output_path: str | Path) -
     num_samples = -(-audio.shape[0] * codec.sample_rate // sample_rate)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(
+    save_tensors(
         {"latent": latent.contiguous()},
         str(output_path),
         metadata={
@@ -89,6 +90,6 @@ def export_codec(source: str | Path, destination: str | Path, *, half: bool = Tr
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     save_config(codec.config, destination / CONFIG_FILE)
-    save_file({k: v.contiguous() for k, v in state.items()}, str(destination / MODEL_FILE),
+    save_tensors({k: v.contiguous() for k, v in state.items()}, str(destination / MODEL_FILE),
               metadata={"format": "pt", "dtype": "float16" if half else "float32"})
     return destination

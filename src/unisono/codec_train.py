@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from unisono.audio import resample
 from unisono.config import config_to_dict, save_config
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 from unisono.models.codec import Codec, CodecConfig
 from unisono.models.codec.discriminator import MultiResolutionSTFTDiscriminator
 from unisono.models.codec.losses import (
@@ -395,7 +396,7 @@ def train_codec(
             model.config.latent_scale = ema_model.config.latent_scale
             model.save_pretrained(folder, ema_state=ema.state_dict())
             if discriminator is not None:
-                save_file(
+                save_tensors(
                     {k: v.contiguous() for k, v in discriminator.state_dict().items()},
                     str(folder / DISCRIMINATOR_FILE),
                 )

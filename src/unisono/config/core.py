@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 
 from unisono.errors import UnisonoError
+from unisono.files import with_umask_modes
 
 T = TypeVar("T")
 
@@ -192,5 +193,6 @@ def save_config(config: Any, path: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+    with_umask_modes(tmp)
     os.replace(tmp, path)
     return path

@@ -38,11 +38,11 @@ from typing import Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
 from unisono.config import config_from_dict, save_config
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 from unisono.models.refnet import (
     CONFIG_FILE,
     EMA_FILE,
@@ -351,10 +351,10 @@ class ContrastiveEmbedder(nn.Module):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_config(self.config, directory / CONFIG_FILE)
-        save_file(prepared_state(self.state_dict(), half), str(directory / MODEL_FILE),
+        save_tensors(prepared_state(self.state_dict(), half), str(directory / MODEL_FILE),
                   metadata={"format": "pt"})
         if ema_state is not None:
-            save_file(prepared_state(ema_state, half), str(directory / EMA_FILE),
+            save_tensors(prepared_state(ema_state, half), str(directory / EMA_FILE),
                       metadata={"format": "pt"})
         return directory
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from unisono.config import config_from_dict, save_config
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.safetensors"
@@ -43,7 +44,7 @@ def save_model_folder(
         if tensors is None:
             continue
         partial = directory / f".{name}.partial"
-        save_file(_contiguous(tensors), str(partial), metadata={"format": "pt"})
+        save_tensors(_contiguous(tensors), str(partial), metadata={"format": "pt"})
         partial.replace(directory / name)
     return directory
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
 from unisono.config import config_from_dict, save_config
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 from unisono.models.refnet import (
     CONFIG_FILE,
     EMA_FILE,
@@ -316,10 +316,10 @@ class Tagger(nn.Module):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_config(self.config, directory / CONFIG_FILE)
-        save_file(prepared_state(self.state_dict(), half), str(directory / MODEL_FILE),
+        save_tensors(prepared_state(self.state_dict(), half), str(directory / MODEL_FILE),
                   metadata={"format": "pt"})
         if ema_state is not None:
-            save_file(prepared_state(ema_state, half), str(directory / EMA_FILE), metadata={"format": "pt"})
+            save_tensors(prepared_state(ema_state, half), str(directory / EMA_FILE), metadata={"format": "pt"})
         return directory
 
     @classmethod

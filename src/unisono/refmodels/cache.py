@@ -28,6 +28,7 @@ from tqdm import tqdm
 from unisono.audio import load_audio
 from unisono.data.manifest import ManifestEntry, read_manifest, resolve_path
 from unisono.errors import UnisonoError
+from unisono.files import with_umask_modes
 from unisono.models.refnet import MelConfig, compute_log_mel
 
 INDEX_FILE = "index.json"
@@ -142,6 +143,7 @@ def staged_folder(folder: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:
         yield staging
+        with_umask_modes(staging)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm import tqdm
 
 from unisono.audio import load_audio, to_mono
 from unisono.data.manifest import ManifestEntry
 from unisono.errors import UnisonoError
+from unisono.files import save_tensors
 from unisono.models.codec import Codec
 
 
@@ -72,7 +73,7 @@ class LatentCache:
                 latent = self.codec.encode_audio(to_mono(audio), sample_rate)
             target = self.folder / _file_name(entry.id)
             partial = target.with_suffix(".partial")
-            save_file({"latent": latent.to(torch.float16).contiguous()}, str(partial))
+            save_tensors({"latent": latent.to(torch.float16).contiguous()}, str(partial))
             partial.replace(target)
         for entry, _ in entries:
             if entry.id not in self.latents:

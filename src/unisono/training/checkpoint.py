@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from unisono.errors import UnisonoError
+from unisono.files import with_umask_modes
 
 TRAINER_FILE = "trainer.pt"
 _PATTERN = re.compile(r"^step-(\d{8,})$")
@@ -81,6 +82,7 @@ def save_checkpoint(
             trash = Path(tempfile.mkdtemp(dir=checkpoint_dir, prefix=".trash-"))
             os.replace(final, trash / final.name)
             shutil.rmtree(trash, ignore_errors=True)
+        with_umask_modes(staging)
         os.replace(staging, final)
     finally:
         if staging.exists():
