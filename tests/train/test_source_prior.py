@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from train_configs import tiny_train_config
 
 from unisono.cli.tasks import task_table
@@ -34,8 +35,11 @@ def test_a_training_example_runs_from_the_source_to_the_target() -> None:
     latent, source = torch.randn(3, 4, 6), torch.randn(3, 4, 6)
     plain = flow_example(flow, latent, seed=0, step=7, offset=2)
     anchored = flow_example(flow, latent, seed=0, step=7, offset=2, source=source, prior_noise=0.5)
-    # The same draws (noise and times are a function of seed, step and row) ...
-    assert torch.equal(plain.flow_time, anchored.flow_time)
+    # The same draws (noise and times are a function of seed, step and row); the times are
+    # the normal draw's CDF instead of its logistic, so they keep their order ...
+    normal = torch.logit(plain.flow_time.double())
+    torch.testing.assert_close(anchored.flow_time.double(), 0.5 * (1 + torch.erf(normal / 2**0.5)),
+                               atol=1e-6, rtol=0)
     end = source + 0.5 * plain.noise
     torch.testing.assert_close(anchored.noise, end)
     # ... on the straight path from the target (t = 0) to source + 0.5 noise (t = 1).
@@ -44,6 +48,18 @@ def test_a_training_example_runs_from_the_source_to_the_target() -> None:
     torch.testing.assert_close(anchored.target, end - latent)
     exact = flow_example(flow, latent, seed=0, step=7, offset=2, source=source, prior_noise=0.0)
     torch.testing.assert_close(exact.target, source - latent)
+
+
+def test_source_prior_times_are_uniform() -> None:
+    flow = FlowMatching()
+    latent = torch.zeros(1, 2, 3)
+    times = torch.cat([flow_example(flow, latent, seed=1, step=s, offset=0, source=latent,
+                                    prior_noise=0.25).flow_time for s in range(4000)]).numpy()
+    plain = torch.cat([flow_example(flow, latent, seed=1, step=s, offset=0).flow_time
+                       for s in range(4000)]).numpy()
+    assert stats.kstest(times, "uniform").pvalue > 0.01
+    assert 0.08 < np.mean(times > 0.9) < 0.12  # the logit-normal puts about 2 % there
+    assert np.mean(plain > 0.9) < 0.03
 
 
 def _fresh_model_folder(folder, source_prior) -> object:

@@ -38,13 +38,20 @@ def flow_example(
     """Noise and logit-normal flow times drawn row by row (see the module docstring).
 
     With `source` (B, C, T) the path ends at source + prior_noise * noise instead of at the
-    noise (a task trained with a source prior, `unisono.flow.path.source_prior`)."""
+    noise (a task trained with a source prior, `unisono.flow.path.source_prior`), and flow times
+    are uniform on (0, 1): near t = 1 the noised latent tells nothing of the target, so the
+    network must infer the whole change from the source and the instruction there, and the
+    logit-normal times, which rarely go above 0.9, would leave that start of sampling untrained."""
     noises, times = [], []
     for row in range(latent.shape[0]):
         generator = row_generator(seed, step, offset + row, latent.device)
         noises.append(torch.randn(latent.shape[1:], generator=generator, device=latent.device))
         normal = torch.randn(1, generator=generator, device=latent.device, dtype=torch.float64)
-        times.append(torch.sigmoid(flow.time_mean + flow.time_std * normal).to(latent.dtype))
+        if source is not None:  # the normal's CDF: uniform, from the same draw
+            time = 0.5 * (1.0 + torch.erf(normal / 2.0**0.5))
+        else:
+            time = torch.sigmoid(flow.time_mean + flow.time_std * normal)
+        times.append(time.to(latent.dtype))
     noise = torch.stack(noises).to(latent.dtype)
     if source is not None:
         noise = source_prior(source.to(latent.dtype), noise, prior_noise)
