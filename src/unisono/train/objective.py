@@ -48,7 +48,7 @@ def flow_example(
         noises.append(torch.randn(latent.shape[1:], generator=generator, device=latent.device))
         normal = torch.randn(1, generator=generator, device=latent.device, dtype=torch.float64)
         if source is not None:  # the normal's CDF: uniform, from the same draw
-            time = 0.5 * (1.0 + torch.erf(normal / 2.0**0.5))
+            time = torch.special.ndtr(normal)
         else:
             time = torch.sigmoid(flow.time_mean + flow.time_std * normal)
         times.append(time.to(latent.dtype))

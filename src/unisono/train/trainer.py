@@ -346,7 +346,7 @@ def train_generator(
             generator_dir=final_checkpoint,
             codec_dir=run.codec or None,
             text_encoder=run.text_encoder or None,
-            tasks=sorted(name for name, weight in config.tasks.items() if weight > 0),
+            tasks=trained,
             source_prior=source_prior_of(config.flow),
             length_mode=config.data.length_mode,
             fixed_seconds=config.data.fixed_seconds,
