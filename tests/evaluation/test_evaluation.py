@@ -140,6 +140,27 @@ def test_resume_reuses_outputs_and_redoes_changed_ones(reports, eval_model, worl
     assert load_audio(model_file)[0].any()
 
 
+def test_cfg_overrides_the_recipe_guidance(reports, eval_model, world_manifest,
+                                           fake_references) -> None:
+    root, first = reports
+    options = dict(model=eval_model, manifest=world_manifest, n=2, steps=2,
+                   references=fake_references)
+    recipe_cfg = eval_model.recipe("t2a").cfg
+    same = evaluate_task("t2a", out=root / "t2a_cfg_same", cfg=recipe_cfg, **options)
+    plain = evaluate_task("t2a", out=root / "t2a_cfg_1", cfg=1.0, **options)
+    assert same["cfg"] == recipe_cfg and first["t2a"]["cfg"] is None
+    assert "guidance 1" in (root / "t2a_cfg_1" / "report.md").read_text()
+    default_audio = load_audio(root / "t2a" / "audio" / "000_model.wav")[0]
+    # The recipe's own scale reproduces the default run; another scale changes the samples.
+    np.testing.assert_array_equal(load_audio(root / "t2a_cfg_same" / "audio" / "000_model.wav")[0],
+                                  default_audio)
+    unguided = load_audio(root / "t2a_cfg_1" / "audio" / "000_model.wav")[0]
+    assert np.abs(unguided - default_audio).max() > 1e-3
+    assert plain["rows"][MODEL_ROW] != first["t2a"]["rows"][MODEL_ROW]
+    with pytest.raises(UnisonoError, match="cfg must be a number of at least 1"):
+        evaluate_task("t2a", out=root / "t2a_bad", cfg=0.5, **options)
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     eval_cli.register(parser.add_subparsers())

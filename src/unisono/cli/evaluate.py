@@ -10,6 +10,7 @@ Examples:
   unisono eval t2a --model runs/tiny/final --out eval/t2a --n 50
   unisono eval all --model default --manifest data/world_test/manifest.jsonl --out eval/all
   unisono eval se --model default --out eval/se --steps 8,25     # one model row per step count
+  unisono eval edit_remove --model DIR --out eval/rm --cfg 1      # override the recipe's guidance
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", default=None,
                         help="solver steps, or several separated by commas (one model row each); "
                              "default: each task's recipe")
+    parser.add_argument("--cfg", type=float, default=None,
+                        help="guidance scale for every audio task (1 = none); default: each "
+                             "task's recipe (`unisono tasks --model DIR` shows them)")
     parser.add_argument("--seed", type=int, default=0, help="example and generation seed")
     parser.add_argument("--max-seconds", type=float, default=MAX_SECONDS,
                         help=f"longest test clip in seconds (default {MAX_SECONDS:g})")
@@ -97,7 +101,7 @@ def run_eval(args: argparse.Namespace) -> int:
     for name, reason in references.missing.items():
         print(f"note: {name} metrics will be unavailable: {reason}")
     options = dict(model=args.model, manifest=args.manifest, out=args.out, n=args.n, steps=steps,
-                   seed=args.seed, references=references, max_seconds=args.max_seconds,
+                   seed=args.seed, cfg=args.cfg, references=references, max_seconds=args.max_seconds,
                    progress=args.progress)
     if args.task == "all":
         evaluate_all(**options)

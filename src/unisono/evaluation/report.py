@@ -42,7 +42,9 @@ def markdown_report(report: dict[str, Any]) -> str:
     columns = report["columns"]
     lines = [f"# {report['task']}: {report['description']}", "",
              f"Model `{report['model']}`, manifest `{report['manifest']}`, "
-             f"{report['examples']} examples, seed {report['seed']}.", ""]
+             f"{report['examples']} examples, seed {report['seed']}"
+             + (f", guidance {report['cfg']:g}" if report.get("cfg") is not None else "")
+             + ".", ""]
     if report.get("error"):
         lines += [f"**No examples:** {report['error']}", ""]
     lines += ["| row | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]

@@ -17,6 +17,7 @@ OUT/summary.md. Without a manifest, a seeded world test split is rendered into O
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,9 +139,10 @@ class _TaskRun:
     """State of one task's evaluation: examples, stored outputs, rows."""
 
     def __init__(self, task: str, model: Any, identity: str, out: Path, steps: list[int | None],
-                 seed: int, progress: bool) -> None:
+                 seed: int, progress: bool, cfg: float | None = None) -> None:
         self.task, self.model, self.identity, self.out = task, model, identity, out
         self.steps, self.seed, self.progress = steps, seed, progress
+        self.cfg = None if task in TEXT_TASKS else cfg  # answers are sampled without guidance
         self.several = len(steps) > 1
         self.store = OutputStore(out, model.sample_rate)
         self.files: list[dict[str, str]] = []
@@ -196,11 +198,14 @@ class _TaskRun:
             items = []
             for example in self._iterate(examples, role):
                 seed = self.seed + example.index
-                fingerprint = _hash(example.fingerprint(), self.identity, steps, seed)
+                # A guidance override joins the fingerprint; without one, outputs stored by
+                # earlier versions still match.
+                guidance = () if self.cfg is None else (f"cfg={self.cfg:g}",)
+                fingerprint = _hash(example.fingerprint(), self.identity, steps, seed, *guidance)
                 name = f"{example.index:03d}_{role}"
 
                 def make(e: EvalExample = example, s: int = seed, k: int | None = steps) -> Any:
-                    return run_model(self.model, e, steps=k, seed=s)
+                    return run_model(self.model, e, steps=k, seed=s, cfg=self.cfg)
 
                 if self.task in TEXT_TASKS:
                     text = self.store.text(name, fingerprint, make)
@@ -240,7 +245,8 @@ def _panels(task: str) -> list[str]:
 def evaluate_pool(task: str, model: Any, pool: ClipPool, out: str | Path, *,
                   references: ReferenceModels, identity: str = "", manifest: str = "",
                   n: int = DEFAULT_N, steps: int | Sequence[int] | None = None, seed: int = 0,
-                  spectrograms: int = SPECTROGRAMS, progress: bool = False) -> dict[str, Any]:
+                  cfg: float | None = None, spectrograms: int = SPECTROGRAMS,
+                  progress: bool = False) -> dict[str, Any]:
     """Evaluate one task of a loaded model on a clip pool; see `evaluate_task`.
 
     A pool without the clips the task needs gives a report whose every cell is "unavailable:
@@ -255,14 +261,17 @@ def evaluate_pool(task: str, model: Any, pool: ClipPool, out: str | Path, *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     steps_list = _steps_list(steps)
+    if cfg is not None and not (math.isfinite(cfg) and cfg >= 1.0):
+        raise UnisonoError(f"cfg must be a number of at least 1 (1 = no guidance); got {cfg!r}.")
     several = len(steps_list) > 1
     model_rows = [_row_name(s, several) for s in steps_list]
     report: dict[str, Any] = {
         "task": task, "description": get_task(task).description, "model": identity,
         "manifest": manifest, "n": n, "seed": seed, "steps": steps_list,
+        "cfg": None if task in TEXT_TASKS else cfg,
         "columns": task_keys(task), "row_notes": {}, "rows": {}, "examples": 0,
     }
-    run = _TaskRun(task, model, identity, out, steps_list, seed, progress)
+    run = _TaskRun(task, model, identity, out, steps_list, seed, progress, cfg)
     try:
         examples = build_examples(task, pool, n=n, seed=seed)
     except UnisonoError as error:
@@ -315,7 +324,7 @@ def _setup(model: Any, manifest: str | Path | None, out: str | Path, *, n: int, 
 
 def evaluate_task(task: str, *, model: Any = "default", manifest: str | Path | None = None,
                   out: str | Path, n: int = DEFAULT_N, steps: int | Sequence[int] | None = None,
-                  seed: int = 0, references: ReferenceModels | None = None,
+                  seed: int = 0, cfg: float | None = None, references: ReferenceModels | None = None,
                   max_seconds: float = MAX_SECONDS, spectrograms: int = SPECTROGRAMS,
                   progress: bool = False) -> dict[str, Any]:
     """Evaluate one task: run the model on `n` test examples, score, write the report.
@@ -327,6 +336,7 @@ def evaluate_task(task: str, *, model: Any = "default", manifest: str | Path | N
         out: the output folder (outputs already in it are reused).
         n: test examples.
         steps: solver steps, or several (one model row each); None: the task's recipe.
+        cfg: guidance scale for every audio task (1 = none); None: each task's recipe.
         seed: example selection and generation seed (example i is generated with seed + i).
         references: the reference models (default: the shipped tagger / embedder, aiSFX).
         max_seconds: longest test clip.
@@ -344,14 +354,14 @@ def evaluate_task(task: str, *, model: Any = "default", manifest: str | Path | N
     loaded, identity, pool, path, refs = _setup(model, manifest, out, n=n, seed=seed,
                                                 references=references, max_seconds=max_seconds)
     return evaluate_pool(task, loaded, pool, out, references=refs, identity=identity,
-                         manifest=str(path), n=n, steps=steps, seed=seed,
+                         manifest=str(path), n=n, steps=steps, seed=seed, cfg=cfg,
                          spectrograms=spectrograms, progress=progress)
 
 
 def evaluate_all(*, model: Any = "default", manifest: str | Path | None = None,
                  out: str | Path, n: int = DEFAULT_N, steps: int | Sequence[int] | None = None,
-                 seed: int = 0, references: ReferenceModels | None = None,
-                 tasks: Sequence[str] | None = None, max_seconds: float = MAX_SECONDS,
+                 seed: int = 0, cfg: float | None = None,
+                 references: ReferenceModels | None = None, tasks: Sequence[str] | None = None, max_seconds: float = MAX_SECONDS,
                  spectrograms: int = SPECTROGRAMS, progress: bool = False) -> dict[str, Any]:
     """Evaluate every task the model has (or `tasks`) into out/<task>/; write summary files.
 
@@ -366,7 +376,7 @@ def evaluate_all(*, model: Any = "default", manifest: str | Path | None = None,
     for task in chosen:
         reports[task] = evaluate_pool(task, loaded, pool, Path(out) / task, references=refs,
                                       identity=identity, manifest=str(path), n=n, steps=steps,
-                                      seed=seed, spectrograms=spectrograms, progress=progress)
+                                      seed=seed, cfg=cfg, spectrograms=spectrograms, progress=progress)
     summary = {"model": identity, "manifest": str(path), "n": n, "seed": seed,
                "tasks": {task: {"rows": r["rows"], "columns": r["columns"],
                                 "examples": r["examples"]} for task, r in reports.items()}}

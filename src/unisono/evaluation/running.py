@@ -45,7 +45,8 @@ def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:
     return np.pad(audio, (0, samples - audio.shape[0])) if audio.shape[0] < samples else audio
 
 
-def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int) -> np.ndarray:
+def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int,
+             cfg: float | None = None) -> np.ndarray:
     """Sample from the example's own time-aligned phones (and pitches), decode at its length."""
     if not example.phones or not example.phone_seconds:
         raise UnisonoError(f"example {example.index} of {example.task} has no phones.")
@@ -53,7 +54,7 @@ def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int) 
     pitches = example.phone_pitch or [0] * len(example.phones)
     [latent] = model._sample(
         [example.instruction], [float(sum(example.phone_seconds))], steps=steps or recipe.steps,
-        cfg=recipe.cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
+        cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
         cfg_interval=recipe.cfg_interval,
         phones=(list(example.phones), list(example.phone_seconds), list(pitches)),
     )
@@ -61,7 +62,8 @@ def _aligned(model: Any, example: EvalExample, *, steps: int | None, seed: int) 
     return np.asarray(audio, dtype=np.float32)
 
 
-def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int) -> np.ndarray:
+def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int,
+           cfg: float | None = None) -> np.ndarray:
     """The continuation after the example's voice prompt: `Unisono.tts(voice=...)` when the model
     has `tts_clone`; a model trained only with prompt masking is sampled the same way directly."""
     from unisono.instructions import SourceCondition, tts_instruction
@@ -72,24 +74,25 @@ def _clone(model: Any, example: EvalExample, *, steps: int | None, seed: int) ->
     seconds = (example.target.shape[0] - prefix.shape[0]) / rate
     if "tts_clone" in model.tasks:
         return model.tts(example.transcript or "", voice=prefix, voice_sample_rate=rate,
-                         duration=seconds, steps=steps, seed=seed, peak=None).audio
+                         duration=seconds, steps=steps, cfg=cfg, seed=seed, peak=None).audio
     recipe = model.recipe(example.task)
     reference = model.codec.encode_audio(prefix, rate)
     [latent] = model._sample(
         [tts_instruction(example.transcript or "", clone=True)],
         [seconds + reference.shape[1] / model.frame_rate], steps=steps or recipe.steps,
-        cfg=recipe.cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
+        cfg=recipe.cfg if cfg is None else cfg, solver=recipe.solver, sway=recipe.sway, seed=seed,
         cfg_interval=recipe.cfg_interval,
         sources=[SourceCondition(reference, TAG_REFERENCE)],
     )
     return np.asarray(model.codec.decode_latent(latent[:, reference.shape[1]:]), dtype=np.float32)
 
 
-def run_model(model: Any, example: EvalExample, *, steps: int | None, seed: int
-              ) -> np.ndarray | str:
+def run_model(model: Any, example: EvalExample, *, steps: int | None, seed: int,
+              cfg: float | None = None) -> np.ndarray | str:
     """The model's output for one example: audio (S,) at the model's rate, or a text answer.
 
-    For cloning tasks the audio is the continuation after the voice prompt only.
+    For cloning tasks the audio is the continuation after the voice prompt only. `steps` and
+    `cfg` override the model's recipe for the task (None keeps it); text answers have no guidance.
 
     Raises:
         UnisonoError: the model was not trained for the task.
@@ -107,15 +110,16 @@ def run_model(model: Any, example: EvalExample, *, steps: int | None, seed: int
     if task in TRANSFORM_TASKS:
         assert example.source is not None
         output = model.transform(example.source, example.instruction, task=task,
-                                 sample_rate=rate, steps=steps, seed=seed, peak=None).audio
+                                 sample_rate=rate, steps=steps, cfg=cfg, seed=seed,
+                                 peak=None).audio
     elif task in ALIGNED_TASKS:
-        output = _aligned(model, example, steps=steps, seed=seed)
+        output = _aligned(model, example, steps=steps, seed=seed, cfg=cfg)
     elif task in CLONE_TASKS:
         remaining = example.target.shape[0] - example.prefix_samples
-        return fit_length(_clone(model, example, steps=steps, seed=seed), remaining)
+        return fit_length(_clone(model, example, steps=steps, seed=seed, cfg=cfg), remaining)
     else:
         output = model.generate(example.instruction, duration=example.duration, steps=steps,
-                                seed=seed, task=task, peak=None).audio
+                                cfg=cfg, seed=seed, task=task, peak=None).audio
     return fit_length(output, example.target.shape[0])
 
 
