@@ -142,7 +142,7 @@ class _TaskRun:
                  seed: int, progress: bool, cfg: float | None = None) -> None:
         self.task, self.model, self.identity, self.out = task, model, identity, out
         self.steps, self.seed, self.progress = steps, seed, progress
-        self.cfg = None if task in TEXT_TASKS else cfg  # answers are sampled without guidance
+        self.cfg = cfg
         self.several = len(steps) > 1
         self.store = OutputStore(out, model.sample_rate)
         self.files: list[dict[str, str]] = []
@@ -263,12 +263,14 @@ def evaluate_pool(task: str, model: Any, pool: ClipPool, out: str | Path, *,
     steps_list = _steps_list(steps)
     if cfg is not None and not (math.isfinite(cfg) and cfg >= 1.0):
         raise UnisonoError(f"cfg must be a number of at least 1 (1 = no guidance); got {cfg!r}.")
+    if task in TEXT_TASKS:
+        cfg = None  # answers are sampled without guidance
     several = len(steps_list) > 1
     model_rows = [_row_name(s, several) for s in steps_list]
     report: dict[str, Any] = {
         "task": task, "description": get_task(task).description, "model": identity,
         "manifest": manifest, "n": n, "seed": seed, "steps": steps_list,
-        "cfg": None if task in TEXT_TASKS else cfg,
+        "cfg": cfg,
         "columns": task_keys(task), "row_notes": {}, "rows": {}, "examples": 0,
     }
     run = _TaskRun(task, model, identity, out, steps_list, seed, progress, cfg)
@@ -361,8 +363,9 @@ def evaluate_task(task: str, *, model: Any = "default", manifest: str | Path | N
 def evaluate_all(*, model: Any = "default", manifest: str | Path | None = None,
                  out: str | Path, n: int = DEFAULT_N, steps: int | Sequence[int] | None = None,
                  seed: int = 0, cfg: float | None = None,
-                 references: ReferenceModels | None = None, tasks: Sequence[str] | None = None, max_seconds: float = MAX_SECONDS,
-                 spectrograms: int = SPECTROGRAMS, progress: bool = False) -> dict[str, Any]:
+                 references: ReferenceModels | None = None, tasks: Sequence[str] | None = None,
+                 max_seconds: float = MAX_SECONDS, spectrograms: int = SPECTROGRAMS,
+                 progress: bool = False) -> dict[str, Any]:
     """Evaluate every task the model has (or `tasks`) into out/<task>/; write summary files.
 
     Returns:
@@ -376,7 +379,8 @@ def evaluate_all(*, model: Any = "default", manifest: str | Path | None = None,
     for task in chosen:
         reports[task] = evaluate_pool(task, loaded, pool, Path(out) / task, references=refs,
                                       identity=identity, manifest=str(path), n=n, steps=steps,
-                                      seed=seed, cfg=cfg, spectrograms=spectrograms, progress=progress)
+                                      seed=seed, cfg=cfg, spectrograms=spectrograms,
+                                      progress=progress)
     summary = {"model": identity, "manifest": str(path), "n": n, "seed": seed,
                "tasks": {task: {"rows": r["rows"], "columns": r["columns"],
                                 "examples": r["examples"]} for task, r in reports.items()}}
