@@ -105,12 +105,17 @@ def test_wer_and_cer_are_corpus_level_after_normalisation():
 
 @pytest.mark.slow
 def test_wer_of_rendered_piper_and_flite_speech_is_at_most_20_percent():
+    """Every piper and flite voice of the world, 20 world sentences each (corpus WER, Whisper-tiny).
+    flite-kal is the hardest: 18.4% on these sentences (23.1% on the first 4 alone)."""
+    from unisono.world.speech import VOICES
     from unisono.world.text import sentence
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(6)
-    texts = [sentence(rng) for _ in range(4)]
-    for voice in ("piper-joe", "flite-slt"):
+    texts = [sentence(rng) for _ in range(20)]
+    voices = sorted(v.id for v in VOICES.values() if v.engine in ("piper", "flite"))
+    assert len(voices) == 5, voices
+    for voice in voices:
         metric = WordErrorRate()
         for text in texts:
             metric.update(estimate=synthesize(text, voice, sample_rate=SR).audio, sample_rate=SR,
