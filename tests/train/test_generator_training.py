@@ -41,7 +41,6 @@ def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(world_manifest, 
     assert model.tasks == ["t2a"]
 
 
-
 def test_init_from_starts_from_a_model_folders_ema_weights(world_manifest, tmp_path) -> None:
     first = train_generator(tiny_train_config(world_manifest, tmp_path / "a"), show_progress=False)
     started = load_file(str(first / "generator" / "ema.safetensors"))
