@@ -46,12 +46,13 @@ def manifest_table(manifest: Path) -> None:
         if entry.kind != "speech" or not entry.transcript or entry.speaker not in speech.VOICES:
             continue
         audio, rate = load_audio(resolve_path(entry, manifest))
-        hypothesis = asr.normalize_text(asr.transcribe(audio, rate))
-        for group in (speech.VOICES[entry.speaker].engine, "all"):
-            pairs[group][0].append(asr.normalize_text(entry.transcript))
-            pairs[group][1].append(hypothesis)
+        references, hypotheses = pairs[speech.VOICES[entry.speaker].engine]
+        references.append(asr.normalize_text(entry.transcript))
+        hypotheses.append(asr.normalize_text(asr.transcribe(audio, rate)))
+    everything = ([r for refs, _ in pairs.values() for r in refs],
+                  [h for _, hyps in pairs.values() for h in hyps])
     print("| engine | speech clips | WER |\n|---|---|---|")
-    for group, (references, hypotheses) in sorted(pairs.items(), key=lambda kv: (kv[0] == "all", kv[0])):
+    for group, (references, hypotheses) in [*sorted(pairs.items()), ("all", everything)]:
         print(f"| {group} | {len(references)} | {100 * jiwer.wer(references, hypotheses):.1f}% |")
 
 
