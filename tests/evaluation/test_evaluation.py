@@ -87,6 +87,30 @@ def test_ground_truth_rows_are_meaningful(reports, world_manifest) -> None:
     assert by_task["t2a"]["rows"][TRUTH_ROW]["duration_error_s"].startswith("unavailable: ")
 
 
+def test_per_example_scores_average_to_the_rows(reports) -> None:
+    _, by_task = reports
+    # Metrics that are a mean over clips: their per-example values average to the row's cell.
+    checked = 0
+    for task, column in [("sr", "lsd"), ("sr", "log_mel_l1"), ("edit_remove", "si_sdr"),
+                         ("question", "accuracy")]:
+        report = by_task[task]
+        for row, value in report["rows"].items():
+            if not isinstance(value[column], float):
+                continue
+            per_example = [e["scores"][row][column] for e in report["per_example"]]
+            assert len(per_example) == 2
+            assert np.mean(per_example) == pytest.approx(value[column], rel=1e-6), (task, row)
+            checked += 1
+    assert checked >= 7  # model, codec and input rows of sr and edit_remove; the model's answers
+    # FD compares sets of clips: no per-example value.
+    assert all("fd" not in scores for e in by_task["t2a"]["per_example"]
+               for scores in e["scores"].values())
+    # WER keeps what the transcriber heard (the stand-in hears nothing) beside the words due.
+    for example in by_task["tts_clone"]["per_example"]:
+        assert example["transcript"] and set(example["heard"].values()) == {""}
+        assert example["scores"][TRUTH_ROW]["wer"] == 1.0
+
+
 def test_input_row_of_remove_is_the_closed_form_si_sdr(reports, eval_model, world_manifest
                                                        ) -> None:
     from unisono.tasks.editing import edit_mixture

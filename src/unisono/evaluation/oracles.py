@@ -262,3 +262,7 @@ class ExactMatch(OracleMetric):
         if not isinstance(candidate, str) or not isinstance(answer, str):
             raise UnisonoError("answers must be strings.")
         self.values.append(float(normalize_answer(candidate) == normalize_answer(answer)))
+
+    def item_values(self) -> list[float] | None:
+        """1.0 for each answer that matched, 0.0 otherwise, in update order."""
+        return list(self.values)

@@ -238,6 +238,21 @@ class _TaskRun:
         return written
 
 
+def _example_scores(per_row: dict[str, dict[str, list[Any]]], position: int,
+                    example: EvalExample) -> dict[str, Any]:
+    """One example's share of the rows' per-example values: {"scores": {row: {column: value}}}
+    and, where a metric transcribed the outputs, {"heard": {row: transcript}} beside the
+    transcript the example should say."""
+    scores = {row: {key: values[position] for key, values in columns.items() if key != "heard"}
+              for row, columns in per_row.items()}
+    heard = {row: columns["heard"][position] for row, columns in per_row.items()
+             if "heard" in columns}
+    found: dict[str, Any] = {"scores": {row: v for row, v in scores.items() if v}}
+    if heard:
+        found.update(transcript=example.transcript, heard=heard)
+    return found
+
+
 def _panels(task: str) -> list[str]:
     return ["target", *(["input"] if task in TRANSFORM_TASKS else []), "model"]
 
@@ -289,12 +304,15 @@ def evaluate_pool(task: str, model: Any, pool: ClipPool, out: str | Path, *,
         other = (_other_references(task, pool, examples, n, seed)
                  if any(spec.sets for spec in task_specs(task)) else "not used")
         timings: dict[str, float] = {}
+        per_row: dict[str, dict[str, list[Any]]] = {}
         start = time.perf_counter()
         for row in rows_of(task, model_rows):
             items = generated.get(row) or reference_items[row]
+            per_row[row] = {}
             report["rows"][row] = score_row(
                 task, row, items, examples, references, model_row=row in generated,
-                reference_set=other if row == TRUTH_ROW else targets, timings=timings)
+                reference_set=other if row == TRUTH_ROW else targets, timings=timings,
+                per_item=per_row[row])
         report["timing"] = {"generation_s": generation_seconds,
                             "scoring_s": time.perf_counter() - start, "per_metric_s": timings}
         report["examples"] = len(examples)
@@ -306,8 +324,9 @@ def evaluate_pool(task: str, model: Any, pool: ClipPool, out: str | Path, *,
             {"index": e.index, "clip": e.clip_id, "instruction": e.instruction,
              "seconds": round(e.duration, 4), "files": run.files[e.index],
              **({"answers": run.texts[e.index], "expected": e.answer or e.captions}
-                if task in TEXT_TASKS else {})}
-            for e in examples]
+                if task in TEXT_TASKS else {}),
+             **_example_scores(per_row, position, e)}
+            for position, e in enumerate(examples)]
     report["row_notes"] = {row: ROW_NOTES[MODEL_ROW if row in model_rows else row]
                            for row in report["rows"]}
     reporting.write_json(out / "report.json", report)

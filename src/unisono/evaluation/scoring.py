@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,8 +71,8 @@ def _checked(spec: MetricSpec, values: dict[str, MetricValue]) -> dict[str, Metr
 
 def score_spec(spec: MetricSpec, row: str, items: Sequence[RowItem],
                examples: Sequence[EvalExample], refs: ReferenceModels, *,
-               reference_set: Sequence[np.ndarray] | str, model_row: bool
-               ) -> dict[str, MetricValue]:
+               reference_set: Sequence[np.ndarray] | str, model_row: bool,
+               per_item: dict[str, list[Any]] | None = None) -> dict[str, MetricValue]:
     """One metric's columns for one row (see the module docstring for when they are reasons).
 
     Args:
@@ -82,6 +83,9 @@ def score_spec(spec: MetricSpec, row: str, items: Sequence[RowItem],
         refs: the reference models.
         reference_set: the clips FD / FAD compare the row with, or why there are none.
         model_row: whether the row holds model outputs.
+        per_item: if given, receives the metric's value per example under its first column
+            (None where not finite) and, for metrics that transcribe, the transcripts under
+            "heard"; metrics over sets of clips (FD, FAD) have no per-example value.
     """
     if spec.compares_target and row == TRUTH_ROW:
         return _fill(spec, SELF_COMPARISON)
@@ -101,15 +105,28 @@ def score_spec(spec: MetricSpec, row: str, items: Sequence[RowItem],
             assert spec.feed is not None
             for item, example in zip(items, examples, strict=True):
                 spec.feed(metric, item, example)
-        return _checked(spec, metric.compute())
+        values = _checked(spec, metric.compute())
+        if per_item is not None and not spec.sets:
+            _per_item(metric, spec, len(items), per_item)
+        return values
     except UnisonoError as error:
         return _fill(spec, f"{spec.name} failed: {error}")
 
 
+def _per_item(metric: Metric, spec: MetricSpec, count: int,
+              per_item: dict[str, list[Any]]) -> None:
+    values = metric.item_values()
+    if values is not None and len(values) == count:
+        per_item[spec.keys[0]] = [float(v) if math.isfinite(v) else None for v in values]
+    texts = metric.item_texts()
+    if texts is not None and len(texts) == count:
+        per_item["heard"] = list(texts)
+
+
 def score_row(task: str, row: str, items: Sequence[RowItem], examples: Sequence[EvalExample],
               refs: ReferenceModels, *, reference_set: Sequence[np.ndarray] | str,
-              model_row: bool = False, timings: dict[str, float] | None = None
-              ) -> dict[str, MetricValue]:
+              model_row: bool = False, timings: dict[str, float] | None = None,
+              per_item: dict[str, list[Any]] | None = None) -> dict[str, MetricValue]:
     """Every column of a task's report for one row.
 
     Args:
@@ -121,6 +138,7 @@ def score_row(task: str, row: str, items: Sequence[RowItem], examples: Sequence[
         reference_set: FD / FAD's reference clips, or why there are none.
         model_row: the row holds model outputs (duration error applies).
         timings: if given, seconds spent per metric are added to it.
+        per_item: if given, receives per-example values and transcripts (see `score_spec`).
 
     Returns:
         {column: float or "unavailable: <reason>"} in the task's column order.
@@ -131,7 +149,7 @@ def score_row(task: str, row: str, items: Sequence[RowItem], examples: Sequence[
     for spec in task_specs(task):
         start = time.perf_counter()
         values.update(score_spec(spec, row, items, examples, refs, reference_set=reference_set,
-                                 model_row=model_row))
+                                 model_row=model_row, per_item=per_item))
         if timings is not None:
             timings[spec.name] = timings.get(spec.name, 0.0) + time.perf_counter() - start
     return {key: values[key] for key in task_keys(task)}

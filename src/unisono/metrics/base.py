@@ -124,6 +124,11 @@ class Metric(ABC):
         """Per-update values in update order (for per-file reports), or None if not per-clip."""
         return None
 
+    def item_texts(self) -> list[str] | None:
+        """What the metric read from each update's clip, in update order (a transcript), or
+        None if it reads no text."""
+        return None
+
     def _require_items(self, count: int) -> None:
         if count == 0:
             raise UnisonoError(f"metric {self.name!r} has no clips: call update() before "

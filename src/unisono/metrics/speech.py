@@ -216,6 +216,10 @@ class WordErrorRate(Metric):
         pairs = zip(self.references, self.hypotheses, strict=True)
         return [float(jiwer.wer(reference, hypothesis)) for reference, hypothesis in pairs]
 
+    def item_texts(self) -> list[str] | None:
+        """The normalised transcript of each clip."""
+        return list(self.hypotheses)
+
 
 @functools.cache
 def _voice_encoder():  # noqa: ANN202 (resemblyzer imported lazily)
