@@ -33,7 +33,7 @@ from unisono.evaluation.plans import (
     task_specs,
 )
 from unisono.evaluation.references import ReferenceModels
-from unisono.metrics.base import Metric, MetricValue, unavailable
+from unisono.metrics.base import Metric, MetricValue, json_number, unavailable
 
 SELF_COMPARISON = ("it would compare each target with itself; the codec round-trip row shows the "
                    "best a decoded output can score")
@@ -117,7 +117,7 @@ def _per_item(metric: Metric, spec: MetricSpec, count: int,
               per_item: dict[str, list[Any]]) -> None:
     values = metric.item_values()
     if values is not None and len(values) == count:
-        per_item[spec.keys[0]] = [float(v) if math.isfinite(v) else None for v in values]
+        per_item[spec.keys[0]] = [json_number(v) for v in values]
     texts = metric.item_texts()
     if texts is not None and len(texts) == count:
         per_item["heard"] = list(texts)

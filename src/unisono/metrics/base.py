@@ -21,6 +21,7 @@ rate it is defined at. The registry of metrics by name is `unisono.metrics.METRI
 from __future__ import annotations
 
 import importlib
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -42,6 +43,11 @@ def unavailable(reason: str) -> str:
 def is_unavailable(value: MetricValue) -> bool:
     """True when ``value`` is an "unavailable: ..." string rather than a number."""
     return isinstance(value, str) and value.startswith(UNAVAILABLE_PREFIX)
+
+
+def json_number(value: float) -> float | None:
+    """A per-item value as JSON can hold it: None for NaN or infinity."""
+    return float(value) if math.isfinite(value) else None
 
 
 def missing_package(module: str, install: str) -> str | None:

@@ -20,7 +20,6 @@ Each metric resamples clips to the rate it is defined at. The report is a JSON-r
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from unisono.audio import load_audio, resample
 from unisono.audio.io import SUPPORTED_SUFFIXES
 from unisono.errors import UnisonoError
 from unisono.metrics import METRIC_REGISTRY
-from unisono.metrics.base import Metric, MetricValue
+from unisono.metrics.base import Metric, MetricValue, json_number
 from unisono.metrics.embedding import (
     Classifier,
     Embedder,
@@ -177,10 +176,6 @@ class _Run:
                            references=references)
 
 
-def _json_number(value: float) -> float | None:
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
 def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics: Sequence[str], *,
                   align: str = "strict", embedder: Embedder | None = None,
                   classifier: Classifier | None = None, progress: bool = False) -> dict[str, Any]:
@@ -218,7 +213,7 @@ def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics:
         values.update(metric.compute())
         items = metric.item_values()
         if items is not None and len(items) == len(run.fed[name]):
-            per_file[name] = {stem: _json_number(v) for stem, v in zip(run.fed[name], items,
+            per_file[name] = {stem: json_number(v) for stem, v in zip(run.fed[name], items,
                                                                      strict=True)}
     used = {n: getattr(m, "_embedder", None) or getattr(m, "_classifier", None)
             for n, m in built.items()}
