@@ -102,6 +102,10 @@ def test_per_example_scores_average_to_the_rows(reports) -> None:
             assert np.mean(per_example) == pytest.approx(value[column], rel=1e-6), (task, row)
             checked += 1
     assert checked >= 7  # model, codec and input rows of sr and edit_remove; the model's answers
+    # Oracle checks have one value per example too (None where the example had nothing to check).
+    for task, column in [("t2a", "class_accuracy"), ("edit_remove", "event_absence")]:
+        values = [e["scores"]["model"][column] for e in by_task[task]["per_example"]]
+        assert len(values) == 2 and all(v is None or 0.0 <= v <= 1.0 for v in values), task
     # FD compares sets of clips: no per-example value.
     assert all("fd" not in scores for e in by_task["t2a"]["per_example"]
                for scores in e["scores"].values())

@@ -114,3 +114,23 @@ def test_outputs_above_full_scale_are_scaled_to_it_before_dnsmos():
     np.testing.assert_allclose(within_full_scale(loud), [0.25, -1.0, 0.5])
     quiet = np.array([0.5, -0.9], dtype=np.float32)
     assert within_full_scale(quiet) is quiet
+
+
+def test_item_values_are_per_example_means_of_the_checks() -> None:
+    # An example may be skipped (no onsets) or make several checks; its value is their mean.
+    audio = np.zeros(3 * RATE, np.float32)
+    for start in (0.5, 1.5):
+        audio[int(start * RATE):int(start * RATE) + RATE // 10] = 0.5
+    metric = OnsetError()
+    metric.update(estimate=audio, sample_rate=RATE, onsets=[0.6, 1.5])
+    assert metric.item_values() is None  # no example closed yet
+    metric.end_item()
+    metric.update(estimate=audio, sample_rate=RATE, onsets=[])
+    metric.end_item()
+    metric.update(estimate=np.zeros(RATE, np.float32), sample_rate=RATE, onsets=[0.2])
+    metric.end_item()
+    first, skipped, silent = metric.item_values()
+    assert first == pytest.approx(0.05) and np.isnan(skipped) and silent == pytest.approx(1.0)
+    assert metric.compute()["onset_error_s"] == pytest.approx((0.1 + 0.0 + 1.0) / 3)
+    metric.reset()
+    assert metric.item_values() is None

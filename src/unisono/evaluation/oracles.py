@@ -25,6 +25,7 @@ Shapes: S samples.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -61,6 +62,19 @@ class OracleMetric(Metric):
     def reset(self) -> None:
         self.values: list[float] = []
         self.skipped = 0
+        self._item_ends: list[int] = []
+
+    def end_item(self) -> None:
+        self._item_ends.append(len(self.values))
+
+    def item_values(self) -> list[float] | None:
+        """Per item closed by `end_item`, the mean of its checks (NaN when it had none), or None
+        when no item was closed."""
+        if not self._item_ends:
+            return None
+        starts = [0, *self._item_ends[:-1]]
+        return [float(np.mean(self.values[a:b])) if b > a else math.nan
+                for a, b in zip(starts, self._item_ends, strict=True)]
 
     def _clip(self, estimate: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
         return check_audio(estimate, name="estimate"), check_sample_rate(sample_rate)
@@ -262,7 +276,3 @@ class ExactMatch(OracleMetric):
         if not isinstance(candidate, str) or not isinstance(answer, str):
             raise UnisonoError("answers must be strings.")
         self.values.append(float(normalize_answer(candidate) == normalize_answer(answer)))
-
-    def item_values(self) -> list[float] | None:
-        """1.0 for each answer that matched, 0.0 otherwise, in update order."""
-        return list(self.values)

@@ -105,6 +105,7 @@ def score_spec(spec: MetricSpec, row: str, items: Sequence[RowItem],
             assert spec.feed is not None
             for item, example in zip(items, examples, strict=True):
                 spec.feed(metric, item, example)
+                metric.end_item()
         values = _checked(spec, metric.compute())
         if per_item is not None and not spec.sets:
             _per_item(metric, spec, len(items), per_item)
