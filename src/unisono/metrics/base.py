@@ -130,6 +130,7 @@ class Metric(ABC):
         """Close one report item: the updates since the last call belong to one example. Metrics
         whose updates are not one per example (some checks skip a clip, some make several)
         override this to report a value per item."""
+        return None
 
     def item_values(self) -> list[float] | None:
         """Per-update values in update order (for per-file reports), or None if not per-clip."""
