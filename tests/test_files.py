@@ -38,3 +38,17 @@ def test_written_files_and_folders_follow_the_umask(tmp_path, mask) -> None:
         assert _mode(path) == 0o666 & ~mask, path
     for folder in (step, tmp_path / "cache", tmp_path / "model"):
         assert _mode(folder) == 0o777 & ~mask, folder
+
+
+def test_half_model_folders_keep_integer_tensors_and_round_floats(tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    state = {"w": torch.tensor([1.0, 1.0 + 2.0**-12, 3.0]), "count": torch.tensor([7, 8])}
+    save_model_folder(tmp_path, config={"a": 1}, state=state, ema_state=state, half=True)
+    for name in ("model.safetensors", "ema.safetensors"):
+        saved = load_file(str(tmp_path / name))
+        assert saved["w"].dtype == torch.float16 and saved["count"].dtype == torch.int64
+        # 1 + 2^-12 is below float16's resolution at 1 (2^-10): it rounds to 1.
+        assert saved["w"].tolist() == [1.0, 1.0, 3.0] and saved["count"].tolist() == [7, 8]
+    assert not list(tmp_path.glob(".*.partial"))
+    assert state["w"].dtype == torch.float32  # the caller's tensors are untouched

@@ -119,10 +119,9 @@ def export_model_folder(
     index = with_recipe_settings(index, recipes or [], f"recipes for {directory}")
     read_source_prior(index, f"the model index for {directory}")
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
-    state = {k: (v.half() if half and v.is_floating_point() else v)
-             for k, v in model.state_dict().items()}
     directory = Path(directory)
-    save_model_folder(directory / "generator", config=model.config, state=state)
+    save_model_folder(directory / "generator", config=model.config, state=model.state_dict(),
+                      half=half)
     if index.get("codec") not in (None, "default"):
         codec_folder = codec_folder or source / index["codec"]
         shutil.copytree(codec_folder, directory / index["codec"], dirs_exist_ok=True)

@@ -40,13 +40,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unisono.config import config_from_dict, save_config
+from unisono.config import config_from_dict
 from unisono.errors import UnisonoError
-from unisono.files import save_tensors
+from unisono.models.pretrained import save_model_folder
 from unisono.models.refnet import (
-    CONFIG_FILE,
-    EMA_FILE,
-    MODEL_FILE,
     BackboneConfig,
     ConvBackbone,
     MelConfig,
@@ -56,7 +53,6 @@ from unisono.models.refnet import (
     masked_pool,
     mels_of_inputs,
     pad_batch,
-    prepared_state,
     split_windows,
     window_frames,
 )
@@ -348,15 +344,8 @@ class ContrastiveEmbedder(nn.Module):
     def save_pretrained(self, directory: str | Path, *, half: bool = False,
                         ema_state: dict[str, torch.Tensor] | None = None) -> Path:
         """Write config.json + model.safetensors (+ ema.safetensors); float16 when `half`."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_config(self.config, directory / CONFIG_FILE)
-        save_tensors(prepared_state(self.state_dict(), half), str(directory / MODEL_FILE),
-                  metadata={"format": "pt"})
-        if ema_state is not None:
-            save_tensors(prepared_state(ema_state, half), str(directory / EMA_FILE),
-                      metadata={"format": "pt"})
-        return directory
+        return save_model_folder(directory, config=self.config, state=self.state_dict(),
+                                 ema_state=ema_state, half=half)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, *, weights: str = "model"

@@ -25,8 +25,10 @@ WEIGHT_CHOICES = ("auto", "ema", "model")
 T = TypeVar("T")
 
 
-def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {key: value.detach().contiguous().clone() for key, value in state.items()}
+def prepared_state(state: dict[str, torch.Tensor], half: bool = False) -> dict[str, torch.Tensor]:
+    """A state dict made contiguous, detached and (when `half`) float16 for saving."""
+    return {key: (value.half() if half and value.is_floating_point() else value).detach()
+            .contiguous().clone() for key, value in state.items()}
 
 
 def save_model_folder(
@@ -35,8 +37,10 @@ def save_model_folder(
     config: Any,
     state: dict[str, torch.Tensor],
     ema_state: dict[str, torch.Tensor] | None = None,
+    half: bool = False,
 ) -> Path:
-    """Write a model folder. Files are written whole before being renamed into place."""
+    """Write a model folder (float16 floating-point tensors when `half`). Files are written whole
+    before being renamed into place."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     save_config(config, directory / CONFIG_FILE)
@@ -44,7 +48,7 @@ def save_model_folder(
         if tensors is None:
             continue
         partial = directory / f".{name}.partial"
-        save_tensors(_contiguous(tensors), str(partial), metadata={"format": "pt"})
+        save_tensors(prepared_state(tensors, half), str(partial), metadata={"format": "pt"})
         partial.replace(directory / name)
     return directory
 

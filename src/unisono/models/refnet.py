@@ -32,10 +32,7 @@ from torch import nn
 
 from unisono.audio import log_mel, resample
 from unisono.errors import UnisonoError
-
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.safetensors"
-EMA_FILE = "ema.safetensors"
+from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE
 
 
 @dataclass
@@ -239,12 +236,6 @@ def mels_of_inputs(
 
 
 # ----- persistence of reference-model folders (config.json + model.safetensors) -------------
-def prepared_state(state: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
-    """A state dict made contiguous, detached and (when `half`) float16 for saving."""
-    return {key: (value.half() if half and value.is_floating_point() else value).detach()
-            .contiguous().clone() for key, value in state.items()}
-
-
 def load_folder(folder: Path, *, weights: str, what: str, hint: str
                 ) -> tuple[dict, dict[str, torch.Tensor]]:
     """(config dict, state dict) of a reference-model folder; errors say what to do."""
