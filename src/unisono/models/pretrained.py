@@ -25,7 +25,7 @@ WEIGHT_CHOICES = ("auto", "ema", "model")
 T = TypeVar("T")
 
 
-def prepared_state(state: dict[str, torch.Tensor], half: bool = False) -> dict[str, torch.Tensor]:
+def _prepared_state(state: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
     """A state dict made contiguous, detached and (when `half`) float16 for saving."""
     return {key: (value.half() if half and value.is_floating_point() else value).detach()
             .contiguous().clone() for key, value in state.items()}
@@ -48,7 +48,7 @@ def save_model_folder(
         if tensors is None:
             continue
         partial = directory / f".{name}.partial"
-        save_tensors(prepared_state(tensors, half), str(partial), metadata={"format": "pt"})
+        save_tensors(_prepared_state(tensors, half), str(partial), metadata={"format": "pt"})
         partial.replace(directory / name)
     return directory
 
