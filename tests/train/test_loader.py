@@ -1,4 +1,5 @@
-"""Loader workers build the same batches, in step order, as the training process itself."""
+"""Loader workers build the same examples, in step order, as the training process itself, and
+the training process encodes them into the same batches."""
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from unisono.models.text_encoder import TextEncoder
 from unisono.train import train_generator
 from unisono.train.batches import BatchAssembler, ExampleSampler
 from unisono.train.latents import LatentCache
-from unisono.train.loader import BatchStream, batch_stream
+from unisono.train.loader import ExampleStream, batch_stream
 from unisono.train.trainer import load_pool
 
 
@@ -44,10 +45,10 @@ def _same(a, b) -> None:
 
 def test_workers_give_the_same_batches_in_step_order(stream_parts) -> None:
     sampler, assembler = stream_parts
-    stream = BatchStream(sampler, assembler, start=3, stop=8, batch_size=2,
-                         grad_accumulation=2, world_size=2, rank=1, seed=2)
-    here = list(batch_stream(stream))
-    there = list(batch_stream(stream, workers=2, prefetch=1))
+    stream = ExampleStream(sampler, start=3, stop=8, batch_size=2, grad_accumulation=2,
+                           world_size=2, rank=1, seed=2)
+    here = list(batch_stream(stream, assembler))
+    there = list(batch_stream(stream, assembler, workers=2, prefetch=1))
     assert [step for step, _ in here] == [step for step, _ in there] == [3, 4, 5, 6, 7]
     assert {b.task for _, batches in here for b in batches} == {"t2a", "edit_remove"}
     for (_, mine), (_, theirs) in zip(here, there, strict=True):
@@ -60,9 +61,11 @@ def test_workers_give_the_same_batches_in_step_order(stream_parts) -> None:
 
 def test_bad_loader_settings_are_errors(stream_parts) -> None:
     sampler, assembler = stream_parts
-    stream = BatchStream(sampler, assembler, start=0, stop=1, batch_size=1)
+    stream = ExampleStream(sampler, start=0, stop=1, batch_size=1)
     with pytest.raises(UnisonoError, match="data.workers"):
-        batch_stream(stream, workers=-1)
+        batch_stream(stream, assembler, workers=-1)
+    with pytest.raises(UnisonoError, match="data.prefetch"):
+        batch_stream(stream, assembler, workers=1, prefetch=0)
 
 
 def test_training_with_workers_matches_training_without(world_manifest, tmp_path) -> None:

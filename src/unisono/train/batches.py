@@ -128,8 +128,8 @@ class ExampleSampler:
 def silence_latent(codec: Codec) -> torch.Tensor:
     """The codec's latent frame for digital silence (C,), used as trailing padding."""
     with torch.inference_mode():
-        latent = codec.encode(torch.zeros(1, codec.hop * 16))
-    return latent[0, :, 8].clone()
+        latent = codec.encode(torch.zeros(1, codec.hop * 16, device=next(codec.parameters()).device))
+    return latent[0, :, 8].cpu()
 
 
 class BatchAssembler:

@@ -25,8 +25,9 @@ class GeneratorDataConfig:
         latent_cache: folder of pre-encoded clip latents ("" = <output_dir>/latents); keyed by
             the codec's weights, so a new codec never reads stale latents.
         instruction_dropout: probability of dropping the instruction (classifier-free guidance).
-        workers: loader processes that build and encode batches ahead of the optimiser (0: the
-            training process builds them between steps). The batches are the same either way.
+        workers: loader processes that synthesise examples ahead of the optimiser (0: the
+            training process builds them between steps). The training process encodes them
+            (the codec on its device); the batches are the same either way.
         prefetch: steps each worker keeps ready.
     """
 

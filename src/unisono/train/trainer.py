@@ -37,7 +37,7 @@ from unisono.train.distributed import (
     wrap_model,
 )
 from unisono.train.latents import LatentCache
-from unisono.train.loader import BatchStream, batch_stream
+from unisono.train.loader import ExampleStream, batch_stream
 from unisono.train.objective import GeneratorObjective, caption_example, flow_example
 from unisono.training import (
     EMA,
@@ -127,7 +127,8 @@ def train_generator(
             f"{run_dir} already holds checkpoints: resume it (drop --no-resume) or choose another "
             "run.output_dir."
         )
-    codec = load_codec(run.codec or None).eval().requires_grad_(False)
+    # The codec encodes synthesised sources and targets in this process, on its device.
+    codec = load_codec(run.codec or None).eval().requires_grad_(False).to(info.device)
     if codec.config.latent_channels != config.model.latent_channels:
         raise UnisonoError(
             f"model.latent_channels is {config.model.latent_channels} but the codec has "
@@ -262,10 +263,10 @@ def train_generator(
         if show_progress and info.is_main
         else None
     )
-    stream = BatchStream(sampler, assembler, start=step, stop=run.max_steps,
-                         batch_size=per_process, world_size=info.world_size, rank=info.rank,
-                         grad_accumulation=run.grad_accumulation, seed=run.seed)
-    batches_ahead = batch_stream(stream, workers=config.data.workers,
+    stream = ExampleStream(sampler, start=step, stop=run.max_steps, batch_size=per_process,
+                           world_size=info.world_size, rank=info.rank,
+                           grad_accumulation=run.grad_accumulation, seed=run.seed)
+    batches_ahead = batch_stream(stream, assembler, workers=config.data.workers,
                                  prefetch=config.data.prefetch)
     wrapped.train()
     task_losses: dict[str, list[float]] = {}

@@ -133,12 +133,14 @@ class Codec(nn.Module):
             context_frames: frames of context each side; default `context_frames`.
 
         Returns:
-            (C, T) latent with T = ceil(S' / hop), S' the length at the codec rate.
+            (C, T) latent on the CPU with T = ceil(S' / hop), S' the length at the codec rate
+            (computed on the codec's device).
 
         Raises:
             UnisonoError: empty, non-finite or multi-channel audio.
         """
-        samples = torch.from_numpy(self._prepare(audio, sample_rate))
+        device = next(self.parameters()).device
+        samples = torch.from_numpy(self._prepare(audio, sample_rate)).to(device)
         context = self.context_frames if context_frames is None else context_frames
         total = self.config.latent_frames(samples.shape[0])
         samples = F.pad(samples, (0, total * self.hop - samples.shape[0]))
@@ -148,7 +150,7 @@ class Codec(nn.Module):
             lo, hi = max(start - context, 0), min(stop + context, total)
             latent = self.encode(samples[None, lo * self.hop : hi * self.hop])[0]
             pieces.append(latent[:, start - lo : stop - lo])
-        return torch.cat(pieces, dim=1)
+        return torch.cat(pieces, dim=1).cpu()
 
     @torch.no_grad()
     def decode_latent(
@@ -181,10 +183,12 @@ class Codec(nn.Module):
             )
         if not torch.isfinite(latent).all():
             raise UnisonoError("latent contains NaN or Inf: re-encode the audio")
+        latent = latent.to(next(self.parameters()).device)
         context = self.context_frames if context_frames is None else context_frames
         total = latent.shape[1]
         if self.config.architecture == "frame" and self.config.frame.phase == "cumulative":
-            audio = self._decode_cumulative(latent, chunk_frames=chunk_frames, context=context).numpy()
+            audio = self._decode_cumulative(latent, chunk_frames=chunk_frames,
+                                            context=context).cpu().numpy()
             return audio[: num_samples if num_samples is not None else audio.shape[0]]
         fade = min(crossfade_frames, context) * self.hop
         output = torch.zeros(total * self.hop)
@@ -192,7 +196,7 @@ class Codec(nn.Module):
         for start in range(0, total, chunk_frames):
             stop = min(start + chunk_frames, total)
             lo, hi = max(start - context, 0), min(stop + context, total)
-            audio = self.decode(latent[None, :, lo:hi])[0]
+            audio = self.decode(latent[None, :, lo:hi])[0].cpu()
             positions = torch.arange(lo * self.hop, hi * self.hop, dtype=torch.float32)
             ramp = torch.ones_like(positions)
             if fade > 0 and start > 0:
