@@ -53,20 +53,36 @@ def save_model_folder(
     return directory
 
 
-def read_model_config(directory: str | Path, config_class: type[T], *, what: str) -> T:
-    """The typed config of a model folder, with a clear error when the folder is not one."""
+def read_config_data(directory: str | Path, *, what: str,
+                     hint: str = "point at a folder written by save_pretrained or by training."
+                     ) -> dict:
+    """The raw config.json of a model folder, with a clear error when the folder is not one."""
     directory = Path(directory)
     config_path = directory / CONFIG_FILE
     if not config_path.is_file():
-        raise UnisonoError(
-            f"{directory} is not a {what} folder (no {CONFIG_FILE}): point at a folder written by "
-            "save_pretrained or by training."
-        )
+        raise UnisonoError(f"{directory} is not a {what} folder (no {CONFIG_FILE}): {hint}")
     try:
-        data = json.loads(config_path.read_text())
+        return json.loads(config_path.read_text())
     except json.JSONDecodeError as err:
         raise UnisonoError(f"{config_path} is not valid JSON: {err}") from err
-    return config_from_dict(config_class, data)
+
+
+def weights_file(directory: str | Path, *, weights: str, what: str) -> Path:
+    """The weights file of a folder: "ema", "model" or "auto" (EMA weights when the folder has
+    them); an error when it is missing."""
+    if weights not in WEIGHT_CHOICES:
+        raise UnisonoError(f"weights={weights!r}; choose one of {', '.join(WEIGHT_CHOICES)}.")
+    directory = Path(directory)
+    use_ema = weights == "ema" or (weights == "auto" and (directory / EMA_FILE).is_file())
+    path = directory / (EMA_FILE if use_ema else MODEL_FILE)
+    if not path.is_file():
+        raise UnisonoError(f"{path} is missing: the {what} folder is incomplete.")
+    return path
+
+
+def read_model_config(directory: str | Path, config_class: type[T], *, what: str) -> T:
+    """The typed config of a model folder, with a clear error when the folder is not one."""
+    return config_from_dict(config_class, read_config_data(directory, what=what))
 
 
 def load_model_weights(
@@ -87,13 +103,7 @@ def load_model_weights(
         allow_missing: Key prefixes that may be absent (parts added by a later version of the
             model keep their fresh initialisation, so older folders still load).
     """
-    if weights not in WEIGHT_CHOICES:
-        raise UnisonoError(f"weights={weights!r}; choose one of {', '.join(WEIGHT_CHOICES)}.")
-    directory = Path(directory)
-    use_ema = weights == "ema" or (weights == "auto" and (directory / EMA_FILE).is_file())
-    path = directory / (EMA_FILE if use_ema else MODEL_FILE)
-    if not path.is_file():
-        raise UnisonoError(f"{path} is missing: the {what} folder is incomplete.")
+    path = weights_file(directory, weights=weights, what=what)
     state = {key: value.to(torch.float32) if value.is_floating_point() else value
              for key, value in load_file(str(path)).items()}
     try:

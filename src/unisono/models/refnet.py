@@ -18,7 +18,6 @@ feature frames.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from torch import nn
 
 from unisono.audio import log_mel, resample
 from unisono.errors import UnisonoError
-from unisono.models.pretrained import CONFIG_FILE, EMA_FILE, MODEL_FILE
+from unisono.models.pretrained import read_config_data, weights_file
 
 
 @dataclass
@@ -241,17 +240,8 @@ def load_folder(folder: Path, *, weights: str, what: str, hint: str
     """(config dict, state dict) of a reference-model folder; errors say what to do."""
     if weights not in ("model", "ema"):
         raise UnisonoError(f"weights must be 'model' or 'ema'; got {weights!r}")
-    config_path = folder / CONFIG_FILE
-    if not config_path.is_file():
-        raise UnisonoError(f"{folder} is not a {what} folder (no {CONFIG_FILE}): {hint}")
-    try:
-        data = json.loads(config_path.read_text())
-    except json.JSONDecodeError as err:
-        raise UnisonoError(f"{config_path} is not valid JSON: {err}") from err
-    weights_path = folder / (EMA_FILE if weights == "ema" else MODEL_FILE)
-    if not weights_path.is_file():
-        raise UnisonoError(f"{weights_path} is missing: the {what} folder is incomplete")
-    return data, load_file(str(weights_path))
+    data = read_config_data(folder, what=what, hint=hint)
+    return data, load_file(str(weights_file(folder, weights=weights, what=what)))
 
 
 def load_state(model: nn.Module, state: dict[str, torch.Tensor], folder: Path) -> None:

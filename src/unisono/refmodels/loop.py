@@ -21,7 +21,7 @@ from torch import nn
 
 from unisono.config import config_to_dict, save_config
 from unisono.errors import UnisonoError
-from unisono.models.refnet import EMA_FILE, MODEL_FILE
+from unisono.models.pretrained import EMA_FILE, MODEL_FILE
 from unisono.training import (
     EMA,
     MetricLogger,
