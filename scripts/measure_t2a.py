@@ -78,12 +78,17 @@ def main() -> None:
     seconds = time.perf_counter() - start
     predicted = model.predict_duration(prompts)
 
-    def accuracy(clips: list[np.ndarray], rate: int, subset: list[bool] | None = None) -> float:
+    def judged(clips: list[np.ndarray], rate: int, subset: list[bool] | None = None
+               ) -> TagAccuracy:
         judge = TagAccuracy(tagger, head="event", name="class_accuracy")
         for index, (clip, label, bed) in enumerate(zip(clips, classes, beds, strict=True)):
             if subset is None or subset[index]:
                 judge.update(estimate=clip, sample_rate=rate, label=label, ignore=[bed])
-        return judge.compute()["class_accuracy"]
+                judge.end_item()
+        return judge
+
+    def accuracy(clips: list[np.ndarray], rate: int, subset: list[bool] | None = None) -> float:
+        return judged(clips, rate, subset).compute()["class_accuracy"]
 
     figures = {
         "prompts": len(entries),
@@ -116,6 +121,11 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key:45s} {value:.3f}" if isinstance(value, float) else f"{key:45s} {value}")
     if args.json:
+        # Per prompt (manifest order), 1 / 0 for a hit / miss and null where the tagger does not
+        # know the class: two models judged on the same prompts and seeds compare pairwise.
+        hits = judged(generated, model.sample_rate).item_values() or []
+        figures["prompt_ids"] = [e.id for e in entries]
+        figures["hits_generated"] = [None if np.isnan(h) else int(h) for h in hits]
         with open(args.json, "w") as handle:
             json.dump(figures, handle, indent=2)
 
