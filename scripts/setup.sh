@@ -35,4 +35,7 @@ PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-ch
 # `argparse`, resemblyzer the source-only `webrtcvad`): their real dependencies are in [eval].
 PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps \
   aisfx==0.1.2 resemblyzer==0.1.4
+# librosa's numba kernels, compiled once here: processes that compile them at once can corrupt
+# the cache and crash later processes (scripts/warm_numba_cache.py says how).
+"$PYTHON" scripts/warm_numba_cache.py
 "$PYTHON" -c "import unisono, torch; print('[setup] unisono', unisono.__version__, '| torch', torch.__version__)"
