@@ -128,7 +128,7 @@ class ExampleSampler:
 def silence_latent(codec: Codec) -> torch.Tensor:
     """The codec's latent frame for digital silence (C,), used as trailing padding."""
     with torch.inference_mode():
-        latent = codec.encode(torch.zeros(1, codec.hop * 16, device=next(codec.parameters()).device))
+        latent = codec.encode(torch.zeros(1, codec.hop * 16, device=codec.device))
     return latent[0, :, 8].cpu()
 
 

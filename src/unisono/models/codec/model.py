@@ -64,6 +64,11 @@ class Codec(nn.Module):
         return self.config.hop
 
     @property
+    def device(self) -> torch.device:
+        """Where the codec's weights (and its numpy API's computation) live."""
+        return next(self.parameters()).device
+
+    @property
     def context_frames(self) -> int:
         """Latent frames of context each side of a chunk so chunked output matches whole-clip."""
         if self.config.architecture == "frame":
@@ -139,8 +144,7 @@ class Codec(nn.Module):
         Raises:
             UnisonoError: empty, non-finite or multi-channel audio.
         """
-        device = next(self.parameters()).device
-        samples = torch.from_numpy(self._prepare(audio, sample_rate)).to(device)
+        samples = torch.from_numpy(self._prepare(audio, sample_rate)).to(self.device)
         context = self.context_frames if context_frames is None else context_frames
         total = self.config.latent_frames(samples.shape[0])
         samples = F.pad(samples, (0, total * self.hop - samples.shape[0]))
@@ -183,7 +187,7 @@ class Codec(nn.Module):
             )
         if not torch.isfinite(latent).all():
             raise UnisonoError("latent contains NaN or Inf: re-encode the audio")
-        latent = latent.to(next(self.parameters()).device)
+        latent = latent.to(self.device)
         context = self.context_frames if context_frames is None else context_frames
         total = latent.shape[1]
         if self.config.architecture == "frame" and self.config.frame.phase == "cumulative":
