@@ -36,6 +36,7 @@ def write_model_folder(
     text_encoder: str | None,
     tasks: list[str],
     source_prior: dict[str, float] | None = None,
+    source_output: str = "velocity",
     length_mode: str = "clip",
     fixed_seconds: float = 10.0,
     max_seconds: float = 10.0,
@@ -50,6 +51,8 @@ def write_model_folder(
         tasks: the tasks the generator was trained for.
         source_prior: transformation tasks trained to start from their source, with the
             noise scale around it (the trainer's `flow.source_prior`); None or {}: none.
+        source_output: what the generator predicts on those tasks ("velocity" or "change",
+            the trainer's `flow.source_output`).
         length_mode: "clip" or "fixed" (see the trainer's data config).
         fixed_seconds: the fixed length in "fixed" mode.
         max_seconds: the longest clip trained on (longer inputs are captioned by windows).
@@ -75,7 +78,10 @@ def write_model_folder(
     }
     if source_prior:
         index["source_prior"] = dict(sorted(source_prior.items()))
+        if source_output != "velocity":
+            index["source_output"] = source_output
     read_source_prior(index, directory / MODEL_INDEX)
+    read_source_output(index, directory / MODEL_INDEX)
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
     return directory
 
@@ -118,6 +124,7 @@ def export_model_folder(
         index["tasks"] = list(tasks)
     index = with_recipe_settings(index, recipes or [], f"recipes for {directory}")
     read_source_prior(index, f"the model index for {directory}")
+    read_source_output(index, f"the model index for {directory}")
     model = DiT.from_pretrained(generator_dir)  # EMA weights when present
     directory = Path(directory)
     save_model_folder(directory / "generator", config=model.config, state=model.state_dict(),
@@ -170,6 +177,14 @@ def read_source_prior(index: dict, where: str | Path) -> dict[str, float]:
     return {task: float(scale) for task, scale in entries.items()}
 
 
+def read_source_output(index: dict, where: str | Path) -> str:
+    """A model index's "source_output": what its generator predicts on the source-prior tasks,
+    "velocity" (when absent) or "change" (`unisono.flow.path.ChangeVelocity`)."""
+    from unisono.flow.path import check_source_output
+
+    return check_source_output(index.get("source_output", "velocity"), str(where))
+
+
 def with_recipe_settings(index: dict, settings: list[str], where: str) -> dict:
     """`index` with "TASK.FIELD=VALUE" settings (e.g. "t2a.cfg=7", "t2a.cfg_interval=0.1,0.9")
     merged into its "recipes", checked and normalised as `read_recipes` reads them; `index`
@@ -209,6 +224,8 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
     }
     if config.flow.source_prior:
         index["source_prior"] = source_prior_of(config.flow)
+        if config.flow.source_output != "velocity":
+            index["source_output"] = config.flow.source_output
     return index, codec
 
 

@@ -20,7 +20,7 @@ from unisono.audio import DEFAULT_PEAK, limit_peak, save_audio
 from unisono.codec_files import default_codec_dir
 from unisono.errors import UnisonoError
 from unisono.flow import ClassifierFreeGuidance, sample
-from unisono.flow.path import source_prior
+from unisono.flow.path import ChangeVelocity, check_source_output, source_prior
 from unisono.flow.text_diffusion import sample_tokens
 from unisono.instructions import (
     DEFAULT_INSTRUCTIONS,
@@ -39,6 +39,7 @@ from unisono.model_folder import (  # noqa: F401  (re-exported: the API's folder
     export_model_folder,
     model_dir,
     read_recipes,
+    read_source_output,
     read_source_prior,
     require_model_index,
     write_model_folder,
@@ -97,6 +98,8 @@ class Unisono:
             over the tasks' recipes; see `recipe`.
         source_prior: transformation tasks trained to start from their source latent plus
             noise of this scale (its folder's "source_prior"); the others start from noise.
+        source_output: what the generator predicts on those tasks: "velocity", or "change"
+            (source minus target latent, turned into a velocity by `ChangeVelocity`).
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class Unisono:
         max_seconds: float = 10.0,
         recipes: dict[str, InferenceRecipe] | None = None,
         source_prior: dict[str, float] | None = None,
+        source_output: str = "velocity",
     ) -> None:
         self.generator = generator.eval().requires_grad_(False)
         self.codec = codec.eval().requires_grad_(False)
@@ -121,6 +125,7 @@ class Unisono:
         self.max_seconds = max_seconds
         self.recipes = dict(recipes or {})
         self.source_prior = dict(source_prior or {})
+        self.source_output = check_source_output(source_output, "source_output")
 
     @classmethod
     def from_pretrained(
@@ -144,6 +149,7 @@ class Unisono:
             max_seconds=float(index.get("max_seconds", 10.0)),
             recipes=read_recipes(index, index_path),
             source_prior=read_source_prior(index, index_path),
+            source_output=read_source_output(index, index_path),
         )
         return model
 
@@ -323,8 +329,11 @@ class Unisono:
         }
         if phones is not None:
             unconditional["content_mask"] = torch.zeros(batch, dtype=torch.bool)
+        network = self.generator
+        if prior_noise is not None and self.source_output == "change":
+            network = ChangeVelocity(self.generator)
         guided = ClassifierFreeGuidance(
-            self.generator, conditions=conditions, unconditional=unconditional, scale=cfg,
+            network, conditions=conditions, unconditional=unconditional, scale=cfg,
             interval=cfg_interval,
         )
         latent = sample(guided, noise, num_steps=steps, solver=solver, sway=sway)

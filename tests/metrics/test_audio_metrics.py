@@ -114,3 +114,45 @@ def test_bad_inputs_raise(metric, noise):
     bad[10] = np.nan
     with pytest.raises(UnisonoError, match="NaN"):
         metric(noise, bad)
+
+
+def _scene(seconds: float = 3.0):
+    """A 440 Hz bed with a 3 kHz event in its second second (disjoint mel bands)."""
+    t = np.arange(int(seconds * SR)) / SR
+    bed = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    event = np.zeros_like(bed)
+    event[SR:2 * SR] = 0.3 * np.sin(2 * np.pi * 3000 * t[SR:2 * SR])
+    return bed, event
+
+
+def test_change_energy_of_a_removal_closed_forms():
+    from unisono.metrics import change_energy
+
+    bed, event = _scene()
+    source, target = bed + event, bed
+    # Where the event dominates, an output keeping g of it has g^2 of its power: 20 log10 g dB.
+    for gain in (0.5, 0.25):
+        figures = change_energy(source, target, bed + gain * event, SR)
+        assert figures["removed_db"] == pytest.approx(20 * np.log10(gain), abs=0.05)
+        assert figures["kept_db"] == pytest.approx(0.0, abs=0.01)
+        assert np.isnan(figures["added_db"])  # a removal adds nothing
+    assert change_energy(source, target, source, SR)["removed_db"] == pytest.approx(0.0, abs=1e-9)
+    assert change_energy(source, target, target, SR)["removed_db"] < -40  # the ideal output
+    # A bed 6 dB too quiet is 6.02 dB off on the kept cells (the bed's alone).
+    quiet = change_energy(source, target, 0.5 * bed + event, SR)
+    assert quiet["kept_db"] == pytest.approx(20 * np.log10(2), abs=0.05)
+
+
+def test_change_energy_of_an_addition_and_errors():
+    from unisono.metrics import change_energy
+
+    bed, event = _scene()
+    figures = change_energy(bed, bed + event, bed + 0.5 * event, SR)
+    # The added cells held only the bed's leakage in the source: the output is far louder there.
+    assert figures["added_db"] > 20 and np.isnan(figures["removed_db"])
+    ideal = change_energy(bed, bed + event, bed + event, SR)
+    # Where the event dominates, half its amplitude is a quarter of the target's power.
+    assert ideal["added_db"] - figures["added_db"] == pytest.approx(20 * np.log10(2), abs=0.05)
+    assert ideal["kept_db"] == 0.0
+    with pytest.raises(UnisonoError, match="lengths differ"):
+        change_energy(bed[:-1], bed, bed, SR)

@@ -129,3 +129,26 @@ def test_cli_writes_the_report(folders, tmp_path, capsys):
     bad = parser.parse_args(["score", str(folders[0]), str(folders[1]), "--metrics", "lsd,nope"])
     with pytest.raises(UnisonoError, match="unknown metric.*nope"):
         bad.func(bad)
+
+
+def test_change_energy_reads_the_inputs_folder(tmp_path):
+    from unisono.metrics import change_energy
+
+    t = np.arange(2 * SR) / SR
+    bed = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    event = (0.3 * np.sin(2 * np.pi * 3000 * t) * (t > 1)).astype(np.float32)
+    folders = {name: tmp_path / name for name in ("generated", "reference", "source")}
+    for folder, clip in zip(folders.values(), (bed + 0.5 * event, bed, bed + event), strict=True):
+        folder.mkdir()
+        sf.write(folder / "x.wav", clip, SR, subtype="FLOAT")
+    report = score_folders(folders["generated"], folders["reference"], ["change_energy"],
+                           source_dir=folders["source"])
+    expected = change_energy(bed + event, bed, bed + 0.5 * event, SR)
+    assert report["metrics"]["removed_db"] == pytest.approx(expected["removed_db"], abs=1e-4)
+    assert report["metrics"]["removed_db"] == pytest.approx(-6.02, abs=0.05)
+    with pytest.raises(UnisonoError, match="--source"):
+        score_folders(folders["generated"], folders["reference"], ["change_energy"])
+    (folders["source"] / "x.wav").rename(folders["source"] / "y.wav")
+    with pytest.raises(UnisonoError, match="no input of the same name"):
+        score_folders(folders["generated"], folders["reference"], ["change_energy"],
+                      source_dir=folders["source"])

@@ -16,6 +16,7 @@ from unisono.metrics import (
     is_unavailable,
     log_spectral_distance,
 )
+from unisono.metrics.base import INPUT_KINDS
 
 SR = 16000
 
@@ -60,6 +61,8 @@ def _feed(metric, audio, other=None):
         metric.update(estimate=audio, reference=other, sample_rate=SR)
     elif metric.inputs == "generated":
         metric.update(estimate=audio, sample_rate=SR)
+    elif metric.inputs == "edited":
+        metric.update(estimate=audio, reference=other, source=other, sample_rate=SR)
     else:
         metric.update(estimate=audio, sample_rate=SR, transcript="hello world")
 
@@ -77,14 +80,16 @@ def test_bad_audio_is_a_clear_error(name, clips):
         _feed(metric, np.stack([clips[0], clips[0]], axis=1), clips[0])
     with pytest.raises(UnisonoError, match="sample_rate"):
         metric.update(**{"estimate": clips[0], "sample_rate": 0,
-                         **({"reference": clips[0]} if metric.inputs in ("paired", "sets") else {}),
+                         **({"reference": clips[0]} if metric.inputs in ("paired", "sets", "edited")
+                            else {}),
+                         **({"source": clips[0]} if metric.inputs == "edited" else {}),
                          **({"transcript": "hi"} if metric.inputs == "transcript" else {})})
 
 
 @pytest.mark.parametrize("name", [n for n in AUDIO_INPUTS if METRIC_REGISTRY[n].aligned])
 def test_sample_by_sample_metrics_refuse_a_length_mismatch(name, clips):
     with pytest.raises(UnisonoError, match="lengths differ"):
-        METRIC_REGISTRY[name]().update(estimate=clips[0][:-1], reference=clips[0], sample_rate=SR)
+        _feed(METRIC_REGISTRY[name](), clips[0][:-1], clips[0])
 
 
 def test_missing_package_is_reported_as_unavailable_not_a_number(monkeypatch, clips):
@@ -98,5 +103,28 @@ def test_missing_package_is_reported_as_unavailable_not_a_number(monkeypatch, cl
 def test_registry_names_are_the_metric_names():
     for name, metric_class in METRIC_REGISTRY.items():
         assert metric_class.name == name
-        assert metric_class.inputs in ("paired", "sets", "generated", "transcript", "captions")
+        assert metric_class.inputs in INPUT_KINDS
         assert metric_class.description
+
+
+def test_change_energy_object_averages_the_pairs_that_have_such_cells():
+    from unisono.metrics import ChangeEnergy, change_energy
+
+    t = np.arange(2 * SR) / SR
+    bed = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    fade_in = np.clip(t - 1.0, 0.0, 1.0)  # no click: a click would touch every band
+    event = (0.3 * np.sin(2 * np.pi * 3000 * t) * np.sin(np.pi * fade_in) ** 2).astype(np.float32)
+    metric = ChangeEnergy()
+    removal = (bed + event, bed, bed + 0.5 * event)  # source, target, output
+    addition = (bed, bed + event, bed)
+    for source, target, output in (removal, addition):
+        metric.update(estimate=output, reference=target, source=source, sample_rate=SR)
+    values = metric.compute()
+    pairs = [change_energy(*pair, SR) for pair in (removal, addition)]
+    assert np.isnan(pairs[0]["added_db"]) and np.isnan(pairs[1]["removed_db"])
+    for key in ("removed_db", "added_db", "kept_db"):
+        assert values[key] == pytest.approx(np.nanmean([pair[key] for pair in pairs]))
+    assert values["added_db"] == pytest.approx(0.0, abs=1e-9)  # the addition's output is its input
+    only_removals = ChangeEnergy()
+    only_removals.update(estimate=bed, reference=bed, source=bed + event, sample_rate=SR)
+    assert is_unavailable(only_removals.compute()["added_db"])

@@ -12,7 +12,8 @@ from train_configs import tiny_train_config
 from unisono.cli.tasks import task_table
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
-from unisono.flow.path import source_prior
+from unisono.flow.path import ChangeVelocity, source_prior
+from unisono.flow.solvers import sample
 from unisono.model_folder import MODEL_INDEX, export_model_folder, write_model_folder
 from unisono.models.dit import DiT, DiTConfig
 from unisono.pipeline import Unisono
@@ -62,12 +63,66 @@ def test_source_prior_times_are_uniform() -> None:
     assert np.mean(plain > 0.9) < 0.03
 
 
-def _fresh_model_folder(folder, source_prior) -> object:
+def test_a_change_example_regresses_source_minus_target() -> None:
+    flow = FlowMatching()
+    latent, source = torch.randn(3, 4, 6), torch.randn(3, 4, 6)
+    velocity = flow_example(flow, latent, seed=0, step=3, offset=1, source=source, prior_noise=0.25)
+    change = flow_example(flow, latent, seed=0, step=3, offset=1, source=source, prior_noise=0.25,
+                          output="change")
+    # The same path and input; only the target differs: the velocity less the prior's noise.
+    torch.testing.assert_close(change.noised, velocity.noised)
+    torch.testing.assert_close(change.target, source - latent)
+    torch.testing.assert_close(velocity.target - change.target, velocity.noise - source)
+
+
+@pytest.mark.parametrize("solver", ["euler", "heun"])
+@pytest.mark.parametrize("steps", [1, 3, 8])
+def test_a_network_predicting_the_exact_change_lands_on_the_target(solver, steps) -> None:
+    target, source = torch.randn(2, 4, 6), torch.randn(2, 4, 6)
+    calls = []
+
+    def network(latent, flow_time, *, source_latent):
+        calls.append(float(flow_time[0]))
+        return source_latent - target
+
+    start = source + 0.7 * torch.randn(2, 4, 6)
+    result = sample(ChangeVelocity(network), start, num_steps=steps, solver=solver, sway=0.0,
+                    conditions={"source_latent": source})
+    torch.testing.assert_close(result, target, atol=1e-5, rtol=0)
+    # Heun's corrector at t = 0 reuses the last velocity instead of asking the network at 0 / 0.
+    assert min(calls) > 0.0 and len(calls) == (2 * steps - 1 if solver == "heun" else steps)
+
+
+def _fresh_model_folder(folder, source_prior, source_output="velocity") -> object:
     """A model folder whose generator is freshly initialised: its velocity head is zero, so
     sampling returns its starting point unchanged."""
     DiT(DiTConfig(width=32, depth=2, heads=2, mlp_ratio=2.0)).save_pretrained(folder / "ckpt")
     return write_model_folder(folder / "model", generator_dir=folder / "ckpt", codec_dir=None,
-                              text_encoder=None, tasks=["se", "sr"], source_prior=source_prior)
+                              text_encoder=None, tasks=["se", "sr"], source_prior=source_prior,
+                              source_output=source_output)
+
+
+def test_a_change_model_samples_its_estimate_and_keeps_the_setting(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    velocity = Unisono.from_pretrained(_fresh_model_folder(tmp_path / "v", {"se": 0.5}))
+    folder = _fresh_model_folder(tmp_path / "c", {"se": 0.5}, "change")
+    assert json.loads((folder / MODEL_INDEX).read_text())["source_output"] == "change"
+    change = Unisono.from_pretrained(folder)
+    assert (change.source_output, velocity.source_output) == ("change", "velocity")
+    roundtrip = np.asarray(change.codec.roundtrip(audio, 16000))
+    # A zero head: as a velocity it keeps the start (source + 0.5 noise); as a change it says
+    # "nothing to change", so sampling lands on the source.
+    kept = velocity.enhance(audio, sample_rate=16000, steps=3, peak=None).audio
+    landed = change.enhance(audio, sample_rate=16000, steps=3, peak=None).audio
+    np.testing.assert_allclose(landed, roundtrip, atol=1e-4)
+    assert np.abs(kept - roundtrip).mean() > 10 * np.abs(landed - roundtrip).mean() + 1e-3
+    assert Unisono.from_pretrained(export_model_folder(folder, tmp_path / "e")).source_output == "change"
+    assert "yes, from its source (noise 0.5, predicts the change) |" in task_table(str(folder))
+    index = json.loads((folder / MODEL_INDEX).read_text())
+    (folder / MODEL_INDEX).write_text(json.dumps({**index, "source_output": "residual"}))
+    with pytest.raises(UnisonoError, match="source output 'residual' is not one of velocity, change"):
+        Unisono.from_pretrained(folder)
 
 
 def test_a_task_with_a_source_prior_starts_sampling_from_its_source(tmp_path) -> None:
@@ -110,4 +165,7 @@ def test_the_trainer_refuses_a_source_prior_for_a_generation_task(world_manifest
     config = tiny_train_config(world_manifest, tmp_path / "run")
     config.flow.source_prior = ["t2a"]
     with pytest.raises(UnisonoError, match="flow.source_prior: 't2a' has no source aligned"):
+        train_generator(config, show_progress=False)
+    config.flow.source_prior, config.flow.source_output = [], "residual"
+    with pytest.raises(UnisonoError, match="flow.source_output: source output 'residual'"):
         train_generator(config, show_progress=False)

@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("reference", type=Path, metavar="REFERENCE_DIR")
     parser.add_argument("--metrics", default=DEFAULT_METRICS,
                         help=f"comma-separated metric names (default {DEFAULT_METRICS})")
+    parser.add_argument("--source", type=Path, default=None, metavar="SOURCE_DIR",
+                        help="the transformations' inputs, same names (change_energy needs them)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     parser.add_argument("--align", choices=("strict", "trim"), default="strict",
                         help="sample-by-sample metrics: require equal lengths (strict) or trim "
@@ -63,7 +65,8 @@ def run_score(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     embedder = None if args.embedder == "aisfx" else LocalEmbedder(args.embedder)
     report = score_folders(args.generated, args.reference, names, align=args.align,
-                           embedder=embedder, progress=args.progress)
+                           embedder=embedder, progress=args.progress,
+                           source_dir=args.source)
     for key, value in report["metrics"].items():
         print(f"{key:24} {value:.4f}" if isinstance(value, float) else f"{key:24} {value}")
     if args.out is not None:

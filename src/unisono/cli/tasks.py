@@ -212,18 +212,26 @@ def task_table(model: str | None = None) -> str:
     """The registry as a Markdown table: name, family, recipe, description; with a model folder
     (or "default"), a column saying whether that model was trained for each task, and the
     model's own sampling defaults (its folder's "recipes") in place of the task's; a task the
-    model samples from its source (its folder's "source_prior") says so, with the noise scale."""
+    model samples from its source (its folder's "source_prior") says so, with the noise scale
+    and, for a model predicting the change there, "predicts the change"."""
     import json
 
-    from unisono.model_folder import model_dir, read_recipes, read_source_prior, require_model_index
+    from unisono.model_folder import (
+        model_dir,
+        read_recipes,
+        read_source_output,
+        read_source_prior,
+        require_model_index,
+    )
     from unisono.tasks import TASKS
 
-    known, recipes, prior = None, {}, {}
+    known, recipes, prior, output = None, {}, {}, "velocity"
     if model is not None:
         index_path = require_model_index(model_dir(model))
         index = json.loads(index_path.read_text())
         known, recipes = set(index["tasks"]), read_recipes(index, index_path)
         prior = read_source_prior(index, index_path)
+        output = read_source_output(index, index_path)
     header = "| task | family | steps | cfg | description |" + (" in model |" if known else "")
     lines = [header, "|" + "---|" * (6 if known else 5)]
     for name in sorted(TASKS, key=lambda n: (TASKS[n].family, n)):
@@ -232,7 +240,8 @@ def task_table(model: str | None = None) -> str:
         row = f"| {name} | {task.family} | {recipe.steps} | {recipe.cfg:g} | {task.description} |"
         if known is not None:
             if name in prior:
-                row += f" yes, from its source (noise {prior[name]:g}) |"
+                change = ", predicts the change" if output == "change" else ""
+                row += f" yes, from its source (noise {prior[name]:g}{change}) |"
             else:
                 row += " yes |" if name in known else " no |"
         lines.append(row)

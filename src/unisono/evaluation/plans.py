@@ -42,6 +42,7 @@ from unisono.evaluation.references import ReferenceModels, TagClassifier
 from unisono.evaluation.running import TEXT_TASKS, TRANSFORM_TASKS
 from unisono.metrics import (
     Bleu,
+    ChangeEnergy,
     CiderD,
     Dnsmos,
     F0Metrics,
@@ -135,6 +136,15 @@ def _pair(metric: Metric, item: RowItem, example: EvalExample) -> None:
                       sample_rate=example.sample_rate)
     else:
         metric.update(estimate=item.audio, reference=target, sample_rate=example.sample_rate)
+
+
+def _edited(metric: Metric, item: RowItem, example: EvalExample) -> None:
+    """A transformation's output with its target and its input, cut to the shortest."""
+    assert example.source is not None  # only transformation tasks use this feed
+    target = compared_target(example)
+    length = min(item.audio.shape[0], target.shape[0], example.source.shape[0])
+    metric.update(estimate=item.audio[:length], reference=target[:length],
+                  source=example.source[:length], sample_rate=example.sample_rate)
 
 
 def _generated(metric: Metric, item: RowItem, example: EvalExample) -> None:
@@ -291,6 +301,7 @@ SPECS: dict[str, MetricSpec] = {spec.name: spec for spec in (
     _spec("lsd", ("lsd",), lambda refs: LogSpectralDistance(), _pair, compares_target=True),
     _spec("si_sdr", ("si_sdr",), lambda refs: ScaleInvariantSDR(), _pair, compares_target=True),
     _spec("log_mel_l1", ("log_mel_l1",), lambda refs: LogMelL1(), _pair, compares_target=True),
+    _spec("change_energy", ChangeEnergy.KEYS, lambda refs: ChangeEnergy(), _edited),
     _spec("pesq", ("pesq",), lambda refs: Pesq(), _pair, compares_target=True),
     _spec("stoi", ("stoi",), lambda refs: Stoi(), _pair, compares_target=True),
     _spec("dnsmos", tuple(Dnsmos.KEYS), lambda refs: Dnsmos(), _generated_full_scale),
@@ -303,7 +314,7 @@ SPECS: dict[str, MetricSpec] = {spec.name: spec for spec in (
     _spec("accuracy", ("accuracy",), lambda refs: ExactMatch(), _answer),
 )}
 
-_EDIT = ("lsd", "si_sdr", "log_mel_l1")
+_EDIT = ("lsd", "si_sdr", "log_mel_l1", "change_energy")
 _CLONE = ("wer", "prompt_speaker_similarity", "gender_accuracy")
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     "t2a": ("fd", "fad", "kl", "is", "class_accuracy", "event_presence", "clap_score",
@@ -324,10 +335,10 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "edit_extract": ("event_presence", *_EDIT),
     "edit_restyle": ("instrument_accuracy", "f0", "lsd"),
     "speech_insert": ("wer", "gender_accuracy", "lsd", "si_sdr"),
-    "speech_delete": ("speech_removal_rate", "lsd", "si_sdr"),
+    "speech_delete": ("speech_removal_rate", "lsd", "si_sdr", "change_energy"),
     "speech_rewrite": ("wer", "speaker_similarity", "lsd", "si_sdr"),
-    "se": ("pesq", "stoi", "dnsmos", "si_sdr"),
-    "sr": ("lsd", "log_mel_l1"),
+    "se": ("pesq", "stoi", "dnsmos", "si_sdr", "change_energy"),
+    "sr": ("lsd", "log_mel_l1", "change_energy"),
     "caption": ("bleu", "meteor", "rouge_l", "cider_d"),
     "question": ("accuracy",),
 }

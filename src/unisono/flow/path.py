@@ -11,6 +11,7 @@ loss masks (B, T).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -73,6 +74,62 @@ def source_prior(source: torch.Tensor, noise: torch.Tensor, scale: float) -> tor
     if scale < 0:
         raise UnisonoError(f"The source prior's noise scale must be >= 0, got {scale}.")
     return source + scale * noise
+
+
+SOURCE_OUTPUTS = ("velocity", "change")
+CHANGE_MIN_TIME = 1e-3
+
+
+def check_source_output(output: str, where: str) -> str:
+    """`output` when it is a known source-prior output ("velocity" / "change"), else UnisonoError."""
+    if output not in SOURCE_OUTPUTS:
+        raise UnisonoError(f"{where}: source output {output!r} is not one of "
+                           f"{', '.join(SOURCE_OUTPUTS)}.")
+    return output
+
+
+def target_change(data: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """What a network predicting the change learns: source - z, shape (B, C, T).
+
+    A transformation keeps most of its source, so the change is zero wherever nothing is to
+    change, and the network can learn "leave it" exactly. Source minus target rather than
+    target minus source: with a source prior the path's velocity is source + noise - z, so a
+    velocity network already predicts the change plus the prior's noise and can be fine-tuned
+    into a change network.
+    """
+    if data.shape != source.shape:
+        raise UnisonoError(f"Data {tuple(data.shape)} and source {tuple(source.shape)} differ in "
+                           "shape; the change needs a source aligned frame for frame.")
+    return source - data
+
+
+class ChangeVelocity:
+    """A network predicting the change (`target_change`) as a velocity model for the solvers.
+
+    The change c gives the target estimate z = source - c, and the straight path through z_t
+    has velocity (z_t - z) / t = (z_t - source + c) / t. One Euler step from t to t' then moves
+    z_t toward the estimate by the fraction (t - t') / t, so the last step lands on it exactly.
+    At t = 0 (Heun's last corrector) the quotient is 0 / 0; on a straight path the velocity is
+    constant, so the last velocity computed stands in. Guidance mixes velocities, which are
+    affine in the change, so it mixes the changes. One instance serves one sampling run.
+
+    Args:
+        model: the network, `model(z_t, t, *, source_latent, **conditions) -> change`.
+    """
+
+    def __init__(self, model: Callable[..., torch.Tensor]) -> None:
+        self.model = model
+        self.last: torch.Tensor | None = None
+
+    def __call__(self, latent: torch.Tensor, flow_time: torch.Tensor, *,
+                 source_latent: torch.Tensor, **conditions: object) -> torch.Tensor:
+        at_data = flow_time < CHANGE_MIN_TIME
+        if bool(at_data.all()) and self.last is not None and self.last.shape == latent.shape:
+            return self.last
+        change = self.model(latent, flow_time, source_latent=source_latent, **conditions)
+        time = _broadcast_time(flow_time.clamp(min=CHANGE_MIN_TIME), latent)
+        self.last = (latent - source_latent + change) / time
+        return self.last
 
 
 def target_velocity(data: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:

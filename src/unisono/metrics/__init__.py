@@ -7,11 +7,13 @@
 from unisono.metrics.audio import (
     METRICS,
     SI_SDR_CAP_DB,
+    change_energy,
     log_mel_l1,
     log_spectral_distance,
     si_sdr,
 )
 from unisono.metrics.base import (
+    ChangeEnergy,
     LogMelL1,
     LogSpectralDistance,
     Metric,
@@ -51,6 +53,7 @@ METRIC_REGISTRY: dict[str, type[Metric]] = {
     "lsd": LogSpectralDistance,
     "log_mel_l1": LogMelL1,
     "si_sdr": ScaleInvariantSDR,
+    "change_energy": ChangeEnergy,
     "pesq": Pesq,
     "stoi": Stoi,
     "dnsmos": Dnsmos,
@@ -68,10 +71,10 @@ METRIC_REGISTRY: dict[str, type[Metric]] = {
 
 __all__ = [
     "METRICS", "METRIC_REGISTRY", "SI_SDR_CAP_DB", "AisfxClassifier", "AisfxEmbedder", "Bleu",
-    "CaptionMetric", "CiderD", "Dnsmos", "Embedder", "F0Metrics", "FrechetAudioDistance",
+    "CaptionMetric", "ChangeEnergy", "CiderD", "Dnsmos", "Embedder", "F0Metrics", "FrechetAudioDistance",
     "FrechetDistance", "InceptionScore", "KLDivergence", "LocalEmbedder", "LogMelL1",
     "LogSpectralDistance", "Meteor", "Metric", "MetricValue", "PairedAudioMetric", "Pesq",
-    "RougeL", "ScaleInvariantSDR", "SpeakerSimilarity", "SpeechRemovalRate", "Spice", "Spider",
+    "RougeL", "ScaleInvariantSDR", "SpeakerSimilarity", "SpeechRemovalRate", "Spice", "Spider", "change_energy",
     "Stoi", "WordErrorRate", "frechet_distance", "is_unavailable", "log_mel_l1",
     "log_spectral_distance", "si_sdr", "unavailable",
 ]

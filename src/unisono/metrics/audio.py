@@ -10,6 +10,14 @@ Definitions (fixed, so figures are comparable across runs and papers):
   over frames; P is the STFT power (n_fft 2048, hop 512, Hann, centred, floor 1e-8).
 - SI-SDR: both signals made zero-mean; the target is the projection of the estimate on the
   reference; 10 log10(|target|^2 / |estimate - target|^2), capped at +100 dB (identical signals).
+- change energy (`change_energy`, for transformations: a source, its target and an output): on
+  the metric mel power grid, the cells the transformation should change are those where source
+  and target differ by at least 6 dB (removal cells: the source is louder, addition cells: the
+  target is), the cells it should keep those where they differ by at most 1 dB; cells more than
+  60 dB below the loudest cell of source and target are left out. removed_db / added_db:
+  10 log10 of the output's summed power over the source's on removal / addition cells (the
+  target itself scores its own change, the untouched source 0); kept_db: mean |dB difference|
+  of output and target on the kept cells (0 for the target).
 """
 
 from __future__ import annotations
@@ -119,6 +127,54 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int = 16000
     if target_energy <= noise_energy * 10.0 ** (-SI_SDR_CAP_DB / 10.0):
         return -SI_SDR_CAP_DB
     return float(10.0 * np.log10(target_energy / noise_energy))
+
+
+CHANGE_DB = 6.0
+KEPT_DB = 1.0
+CHANGE_FLOOR_DB = 60.0
+
+
+def _mel_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mel power in dB (80 HTK bands, n_fft 1024, hop 256 at 16 kHz), float64 (M, T)."""
+    log10_power = log_mel(_at_metric_rate(audio, sample_rate), METRIC_SAMPLE_RATE, floor=1e-12)
+    return 10.0 * log10_power.double().numpy()
+
+
+def _power_ratio_db(estimate_db: np.ndarray, source_db: np.ndarray, cells: np.ndarray) -> float:
+    if not cells.any():
+        return float("nan")
+    estimate = np.sum(10.0 ** (estimate_db[cells] / 10.0))
+    source = np.sum(10.0 ** (source_db[cells] / 10.0))
+    return float(10.0 * np.log10(max(estimate, 1e-30) / source))
+
+
+def change_energy(source: np.ndarray, target: np.ndarray, estimate: np.ndarray,
+                  sample_rate: int = 16000) -> dict[str, float]:
+    """How far an output makes a transformation's change and keeps the rest (module docstring).
+
+    Args:
+        source: (S,) the transformation's input.
+        target: (S,) its reference output.
+        estimate: (S,) the output to score.
+        sample_rate: rate of all three; they are resampled to 16 kHz.
+
+    Returns:
+        {"removed_db", "added_db", "kept_db"}; NaN where the pair has no such cells (an addition
+        has no removal cells).
+    """
+    target, estimate = _check_pair(target, estimate)
+    _, source = _check_pair(target, source)
+    source_db, target_db, estimate_db = (_mel_db(x, sample_rate) for x in (source, target, estimate))
+    audible = np.maximum(source_db, target_db) >= max(source_db.max(), target_db.max()) - CHANGE_FLOOR_DB
+    change = source_db - target_db
+    kept = audible & (np.abs(change) <= KEPT_DB)
+    floor = target_db.max() - 2 * CHANGE_FLOOR_DB  # an output far below the target saturates here
+    kept_db = np.abs(np.maximum(estimate_db, floor) - target_db)[kept]
+    return {
+        "removed_db": _power_ratio_db(estimate_db, source_db, audible & (change >= CHANGE_DB)),
+        "added_db": _power_ratio_db(estimate_db, source_db, audible & (change <= -CHANGE_DB)),
+        "kept_db": float(kept_db.mean()) if kept_db.size else float("nan"),
+    }
 
 
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray, int], float]] = {

@@ -13,6 +13,8 @@ Every metric declares its `inputs`, which tells a runner (`unisono.metrics.folde
 - "generated": `update(*, estimate, sample_rate)`, reference-free (IS, DNSMOS, removal rate).
 - "transcript": `update(*, estimate, sample_rate, transcript)` (WER / CER).
 - "captions": `update(*, candidate, references)` (BLEU, METEOR, CIDEr-D, ...).
+- "edited": `update(*, estimate, reference, source, sample_rate)`, a transformation's output, its
+  reference and its input (change energy).
 
 Shapes: S samples; audio is float numpy (S,) mono at `sample_rate`, resampled by each metric to the
 rate it is defined at. The registry of metrics by name is `unisono.metrics.METRIC_REGISTRY`.
@@ -28,11 +30,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from unisono.errors import UnisonoError
-from unisono.metrics.audio import log_mel_l1, log_spectral_distance, si_sdr
+from unisono.metrics.audio import (
+    CHANGE_DB,
+    change_energy,
+    log_mel_l1,
+    log_spectral_distance,
+    si_sdr,
+)
 
 UNAVAILABLE_PREFIX = "unavailable: "
 MetricValue = float | str
-INPUT_KINDS = ("paired", "sets", "generated", "transcript", "captions")
+INPUT_KINDS = ("paired", "sets", "generated", "transcript", "captions", "edited")
 
 
 def unavailable(reason: str) -> str:
@@ -205,3 +213,45 @@ class ScaleInvariantSDR(PairedAudioMetric):
 
     def score(self, estimate: np.ndarray, reference: np.ndarray, sample_rate: int) -> float:
         return si_sdr(reference, estimate, sample_rate)
+
+
+class ChangeEnergy(Metric):
+    """Did a transformation make its change and keep the rest? (`change_energy`, per key the mean
+    over the pairs that have such cells).
+
+    removed_db: the output's power over the input's where the target removed something (the
+    target's own figure is the ideal, 0 the do-nothing output); added_db: the same where the target
+    added something; kept_db: mean |dB| difference from the target where nothing should change.
+    """
+
+    name = "change_energy"
+    inputs: ClassVar[str] = "edited"
+    aligned: ClassVar[bool] = True
+    description = ("transformations: dB change where the target removed / added energy, and dB "
+                   "error where it kept it (needs the inputs)")
+    KEYS = ("removed_db", "added_db", "kept_db")
+
+    def reset(self) -> None:
+        self.values: list[dict[str, float]] = []
+
+    def update(self, *, estimate: np.ndarray, reference: np.ndarray, source: np.ndarray,
+               sample_rate: int) -> None:
+        """Score one output against its reference (target) and source (input), all (S,)."""
+        estimate, reference = check_pair(estimate, reference, aligned=True)
+        source, _ = check_pair(source, reference, aligned=True)
+        sample_rate = check_sample_rate(sample_rate)
+        self.values.append(change_energy(source, reference, estimate, sample_rate))
+
+    def compute(self) -> dict[str, MetricValue]:
+        self._require_items(len(self.values))
+        result: dict[str, MetricValue] = {}
+        for key in self.KEYS:
+            finite = [v[key] for v in self.values if math.isfinite(v[key])]
+            result[key] = float(np.mean(finite)) if finite else unavailable(
+                f"no pair has {key.removesuffix('_db')} cells (source and target never differ "
+                f"that way by {CHANGE_DB:g} dB)" if key != "kept_db" else
+                "no pair has cells where source and target agree")
+        return result
+
+    def item_values(self) -> list[float] | None:
+        return [v["removed_db"] for v in self.values]

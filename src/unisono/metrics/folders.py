@@ -14,6 +14,8 @@ by its `inputs` (see `unisono.metrics.base`):
   reference folder.
 - captions (BLEU, METEOR, ROUGE-L, CIDEr-D, SPICE, SPIDEr): "<name>.txt" in both folders; the
   generated caption is the file's first non-empty line, the references are its non-empty lines.
+- edited (change energy): as paired, plus the transformation's input of the same name in a third
+  folder (`source_dir`), resampled to the reference's rate.
 
 Each metric resamples clips to the rate it is defined at. The report is a JSON-ready dict.
 """
@@ -106,23 +108,36 @@ def _text(folder: Path, name: str, what: str) -> list[str]:
 class _Run:
     """One scoring pass: feeds every clip once to every metric that reads it."""
 
-    def __init__(self, generated: Path, reference: Path, metrics: dict[str, Metric], trim: bool):
+    def __init__(self, generated: Path, reference: Path, metrics: dict[str, Metric], trim: bool,
+                 source: Path | None = None):
         self.generated, self.reference = generated, reference
         self.metrics, self.trim = metrics, trim
         self.fed: dict[str, list[str]] = {name: [] for name in metrics}
         kinds = {metric.inputs for metric in metrics.values()}
         self.generated_audio = audio_files(generated) if kinds - {"captions"} else {}
-        self.reference_audio = audio_files(reference) if kinds & {"paired", "sets"} else {}
+        self.reference_audio = (audio_files(reference) if kinds & {"paired", "sets", "edited"}
+                                else {})
+        self.source_audio: dict[str, Path] = {}
         if kinds - {"captions"} and not self.generated_audio:
             raise UnisonoError(f"no audio files ({', '.join(SUPPORTED_SUFFIXES)}) in {generated}.")
         if "sets" in kinds and not self.reference_audio:
             raise UnisonoError(f"no audio files ({', '.join(SUPPORTED_SUFFIXES)}) in {reference}.")
-        if "paired" in kinds:
-            unpaired = [n for n in self.generated_audio if n not in self.reference_audio]
-            if unpaired:
-                raise UnisonoError(
-                    f"{len(unpaired)} generated clip(s) have no reference of the same name in "
-                    f"{reference} (e.g. {', '.join(unpaired[:5])}); paired metrics need one each.")
+        if kinds & {"paired", "edited"}:
+            self._check_names(self.reference_audio, reference, "reference", "paired metrics")
+        if "edited" in kinds:
+            if source is None:
+                names = ", ".join(n for n, m in metrics.items() if m.inputs == "edited")
+                raise UnisonoError(f"{names} compares each output with its input: give the folder "
+                                   "of inputs (--source DIR in `unisono score`).")
+            self.source_audio = audio_files(source)
+            self._check_names(self.source_audio, source, "input", "change energy")
+
+    def _check_names(self, files: dict[str, Path], folder: Path, noun: str, who: str) -> None:
+        missing = [n for n in self.generated_audio if n not in files]
+        if missing:
+            raise UnisonoError(
+                f"{len(missing)} generated clip(s) have no {noun} of the same name in {folder} "
+                f"(e.g. {', '.join(missing[:5])}); {who} need one each.")
 
     def _feed(self, name: str, stem: str, **inputs: Any) -> None:
         try:
@@ -133,7 +148,7 @@ class _Run:
 
     def audio(self, progress: bool) -> None:
         by_kind = {kind: [n for n, m in self.metrics.items() if m.inputs == kind]
-                   for kind in ("paired", "sets", "generated", "transcript")}
+                   for kind in ("paired", "sets", "generated", "transcript", "edited")}
         stems = sorted(set(self.generated_audio) | set(self.reference_audio))
         if progress:
             from tqdm import tqdm
@@ -153,6 +168,9 @@ class _Run:
                 trim = self.trim and self.metrics[name].aligned
                 estimate, target, rate = _pair(generated, reference, trim=trim)
                 self._feed(name, stem, estimate=estimate, reference=target, sample_rate=rate)
+            for name in by_kind["edited"]:
+                assert reference is not None  # checked in __init__
+                self._edited(name, stem, generated, reference)
             for name in by_kind["generated"]:
                 self._feed(name, stem, estimate=generated[0], sample_rate=generated[1])
             if by_kind["transcript"]:
@@ -160,6 +178,19 @@ class _Run:
                 for name in by_kind["transcript"]:
                     self._feed(name, stem, estimate=generated[0], sample_rate=generated[1],
                                transcript=transcript)
+
+    def _edited(self, name: str, stem: str, generated: Clip, reference: Clip) -> None:
+        source_audio, source_rate = load_audio(self.source_audio[stem])
+        source_audio = resample(source_audio, source_rate, reference[1])
+        estimate, target, rate = _pair(generated, reference, trim=self.trim)
+        if self.trim:
+            length = min(target.shape[0], source_audio.shape[0])
+            estimate, target, source_audio = estimate[:length], target[:length], source_audio[:length]
+        elif source_audio.shape[0] != target.shape[0]:
+            raise UnisonoError(f"{name} on {stem!r}: the input has {source_audio.shape[0]} samples "
+                               f"and the reference {target.shape[0]}; use --align trim.")
+        self._feed(name, stem, estimate=estimate, reference=target, source=source_audio,
+                   sample_rate=rate)
 
     def captions(self) -> None:
         names = [n for n, m in self.metrics.items() if m.inputs == "captions"]
@@ -178,7 +209,8 @@ class _Run:
 
 def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics: Sequence[str], *,
                   align: str = "strict", embedder: Embedder | None = None,
-                  classifier: Classifier | None = None, progress: bool = False) -> dict[str, Any]:
+                  classifier: Classifier | None = None, progress: bool = False,
+                  source_dir: str | Path | None = None) -> dict[str, Any]:
     """Score the generated folder against the reference folder with the named metrics.
 
     Args:
@@ -189,6 +221,7 @@ def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics:
         embedder: for FD / FAD; default aiSFX.
         classifier: for KL / IS; default aiSFX's UCS head.
         progress: show a progress bar on stderr.
+        source_dir: folder of the transformations' inputs (change energy).
 
     Returns:
         {"metrics": {key: value}, "per_file": {metric: {name: value}}, "counts": {...}, ...};
@@ -201,10 +234,11 @@ def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics:
         raise UnisonoError("name at least one metric.")
     built = {name: build_metric(name, embedder=embedder, classifier=classifier) for name in names}
     generated, reference = Path(generated_dir), Path(reference_dir)
-    for folder in (generated, reference):
-        if not folder.is_dir():
+    source = None if source_dir is None else Path(source_dir)
+    for folder in (generated, reference, source):
+        if folder is not None and not folder.is_dir():
             raise UnisonoError(f"{folder} is not a folder.")
-    run = _Run(generated, reference, built, trim=align == "trim")
+    run = _Run(generated, reference, built, trim=align == "trim", source=source)
     run.audio(progress)
     run.captions()
     values: dict[str, MetricValue] = {}
@@ -220,6 +254,7 @@ def score_folders(generated_dir: str | Path, reference_dir: str | Path, metrics:
     return {
         "generated_dir": str(generated),
         "reference_dir": str(reference),
+        "source_dir": None if source is None else str(source),
         "metrics": values,
         "counts": {"generated_clips": len(run.generated_audio),
                    "reference_clips": len(run.reference_audio),

@@ -55,6 +55,9 @@ class FlowConfig:
             noise (`unisono.flow.path.source_prior`); saved with the model, so inference
             starts from the source too.
         source_prior_noise: the standard deviation of that noise around the source.
+        source_output: what the network predicts on those tasks: "velocity" (the path's, as
+            everywhere else) or "change" (the source minus the target latent; sampling turns it
+            into the velocity, `unisono.flow.path.ChangeVelocity`). Saved with the model.
     """
 
     time_mean: float = 0.0
@@ -62,6 +65,7 @@ class FlowConfig:
     duration_weight: float = 0.1
     source_prior: list[str] = field(default_factory=list)
     source_prior_noise: float = 0.5
+    source_output: str = "velocity"
 
 
 def source_prior_of(flow: FlowConfig) -> dict[str, float]:

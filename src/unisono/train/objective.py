@@ -19,7 +19,13 @@ import torch
 from torch import nn
 
 from unisono.flow import FlowMatching
-from unisono.flow.path import FlowExample, interpolate, source_prior, target_velocity
+from unisono.flow.path import (
+    FlowExample,
+    interpolate,
+    source_prior,
+    target_change,
+    target_velocity,
+)
 from unisono.flow.text_diffusion import mask_tokens, masked_diffusion_loss
 from unisono.models.dit import DiT
 from unisono.train.batches import GeneratorBatch
@@ -33,7 +39,7 @@ def row_generator(seed: int, step: int, row: int, device: torch.device) -> torch
 
 def flow_example(
     flow: FlowMatching, latent: torch.Tensor, *, seed: int, step: int, offset: int,
-    source: torch.Tensor | None = None, prior_noise: float = 0.0,
+    source: torch.Tensor | None = None, prior_noise: float = 0.0, output: str = "velocity",
 ) -> FlowExample:
     """Noise and logit-normal flow times drawn row by row (see the module docstring).
 
@@ -41,7 +47,9 @@ def flow_example(
     noise (a task trained with a source prior, `unisono.flow.path.source_prior`), and flow times
     are uniform on (0, 1): near t = 1 the noised latent tells nothing of the target, so the
     network must infer the whole change from the source and the instruction there, and the
-    logit-normal times, which rarely go above 0.9, would leave that start of sampling untrained."""
+    logit-normal times, which rarely go above 0.9, would leave that start of sampling untrained.
+    With `output` "change" the target is the change, source - z (`unisono.flow.path.target_change`),
+    instead of the velocity."""
     noises, times = [], []
     for row in range(latent.shape[0]):
         generator = row_generator(seed, step, offset + row, latent.device)
@@ -53,13 +61,17 @@ def flow_example(
             time = torch.sigmoid(flow.time_mean + flow.time_std * normal)
         times.append(time.to(latent.dtype))
     noise = torch.stack(noises).to(latent.dtype)
+    target = None
     if source is not None:
-        noise = source_prior(source.to(latent.dtype), noise, prior_noise)
+        source = source.to(latent.dtype)
+        noise = source_prior(source, noise, prior_noise)
+        if output == "change":
+            target = target_change(latent, source)
     flow_time = torch.cat(times)
     return FlowExample(
         noised=interpolate(latent, noise, flow_time),
         flow_time=flow_time,
-        target=target_velocity(latent, noise),
+        target=target_velocity(latent, noise) if target is None else target,
         noise=noise,
     )
 

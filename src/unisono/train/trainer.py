@@ -19,6 +19,7 @@ from unisono.config import config_to_dict, save_config
 from unisono.data.manifest import read_manifest, resolve_path
 from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
+from unisono.flow.path import check_source_output
 from unisono.model_folder import generator_folder, model_dir
 from unisono.models.dit import DiT
 from unisono.models.dit.model import later_parts
@@ -169,6 +170,7 @@ def train_generator(
                 )
     trained = sorted(name for name, weight in config.tasks.items() if weight > 0)
     check_source_prior(source_prior_of(config.flow), trained, where="flow.source_prior")
+    check_source_output(config.flow.source_output, "flow.source_output")
     pool, pairs = load_pool(config)
     pool.sample_rate = codec.sample_rate
     sampler = ExampleSampler(
@@ -288,7 +290,8 @@ def train_generator(
                 prior = task in config.flow.source_prior
                 example = flow_example(flow, batch.latent, seed=run.seed, step=step, offset=offset,
                                        source=batch.source_latent if prior else None,
-                                       prior_noise=config.flow.source_prior_noise)
+                                       prior_noise=config.flow.source_prior_noise,
+                                       output=config.flow.source_output)
             last_micro = micro == run.grad_accumulation - 1
             # DDP averages gradients once per step, after the last micro-batch.
             accumulate_only = info.distributed and run.strategy == "ddp" and not last_micro
@@ -349,6 +352,7 @@ def train_generator(
             text_encoder=run.text_encoder or None,
             tasks=trained,
             source_prior=source_prior_of(config.flow),
+            source_output=config.flow.source_output,
             length_mode=config.data.length_mode,
             fixed_seconds=config.data.fixed_seconds,
             max_seconds=config.data.max_seconds,
