@@ -58,6 +58,26 @@ def test_init_from_starts_from_a_model_folders_ema_weights(world_manifest, tmp_p
                                           init_from=str(tmp_path / "missing")),
                         show_progress=False)
 
+def test_the_trainer_grows_a_shallower_init_from(world_manifest, tmp_path) -> None:
+    """A shallower `run.init_from` grows: its blocks where they read the same text layer (2
+    blocks read MiniLM's layers 1 and 6; of 4 blocks, reading 1, 2, 4 and 6, blocks 0 and 3 do),
+    identity blocks between."""
+    first = train_generator(tiny_train_config(world_manifest, tmp_path / "a"), show_progress=False)
+    config = tiny_train_config(world_manifest, tmp_path / "b", init_from=str(first), max_steps=2)
+    config.model.depth = 4
+    config.optim.lr = 0.0  # nothing moves: the run's weights are the grown start
+    grown = load_file(str(train_generator(config, show_progress=False)
+                          / "generator" / "model.safetensors"))
+    started = load_file(str(first / "generator" / "ema.safetensors"))
+    assert {k.split(".")[1] for k in grown if k.startswith("blocks.")} == {"0", "1", "2", "3"}
+    for key, value in started.items():
+        if key.startswith("blocks."):
+            old = int(key.split(".")[1])
+            key = key.replace(f"blocks.{old}.", f"blocks.{[0, 3][old]}.", 1)
+        assert torch.equal(grown[key], value), key
+    assert torch.count_nonzero(grown["blocks.1.audio.output.weight"]) == 0
+
+
 def test_training_refuses_to_overwrite_without_resume(world_manifest, tmp_path) -> None:
     config = tiny_train_config(world_manifest, tmp_path / "r", max_steps=2)
     train_generator(config, show_progress=False)

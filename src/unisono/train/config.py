@@ -89,7 +89,8 @@ class GeneratorRunConfig:
         codec: codec folder ("" = the shipped codec).
         text_encoder: Hugging Face encoder folder ("" = the packaged MiniLM).
         init_from: a model folder, its generator/ folder, or "default" (the shipped model), whose
-            weights start a new run (ignored when resuming); the model config must match.
+            weights start a new run (ignored when resuming); the model config must match, or
+            differ only in more blocks (the shallower model grows, `unisono.models.dit.grow`).
         caption_init: how a fresh caption stream's token embeddings start: "normal" (random) or
             "text_encoder" (the text encoder's word embeddings, reduced to the model width).
         grad_accumulation: micro-batches of `data.batch_size` per optimisation step.

@@ -22,8 +22,15 @@ from unisono.flow import FlowMatching
 from unisono.flow.path import check_source_output
 from unisono.model_folder import generator_folder, model_dir
 from unisono.models.dit import DiT
+from unisono.models.dit.config import DiTConfig
+from unisono.models.dit.grow import grow_from
 from unisono.models.dit.model import later_parts
-from unisono.models.pretrained import EMA_FILE, load_model_weights, save_model_folder
+from unisono.models.pretrained import (
+    EMA_FILE,
+    load_model_weights,
+    read_model_config,
+    save_model_folder,
+)
 from unisono.models.text_encoder import TextEncoder
 from unisono.tasks import ClipPool, check_source_prior, get_task
 from unisono.tasks.symbols import SYMBOLS
@@ -194,9 +201,13 @@ def train_generator(
     if last is None and run.caption_init == "text_encoder":
         model.init_caption_embedding(text_encoder.word_embeddings())
     if last is None and run.init_from:
-        # A folder from before a later capability (captioning, content) leaves those parts fresh.
-        load_model_weights(model, init_folder(run.init_from), weights="auto", what="generator",
-                           allow_missing=later_parts(model))
+        start = init_folder(run.init_from)
+        if read_model_config(start, DiTConfig, what="generator").depth < config.model.depth:
+            grow_from(model, start)  # a shallower generator: its blocks, identity blocks between
+        else:
+            # A folder from before a later capability (captioning, content) leaves those parts fresh.
+            load_model_weights(model, start, weights="auto", what="generator",
+                               allow_missing=later_parts(model))
     step = 0
     state = None
     if last is not None:
