@@ -7,6 +7,7 @@ functions, so a folder written by training is loadable by inference with nothing
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,6 +93,7 @@ def load_model_weights(
     weights: str = "auto",
     what: str,
     allow_missing: tuple[str, ...] = (),
+    rename: Callable[[str], str] | None = None,
 ) -> torch.nn.Module:
     """Load a folder's weights into a model built from its config.
 
@@ -102,9 +104,11 @@ def load_model_weights(
         what: The model's name in error messages.
         allow_missing: Key prefixes that may be absent (parts added by a later version of the
             model keep their fresh initialisation, so older folders still load).
+        rename: maps each stored key to the model's key (a grown model's blocks move).
     """
     path = weights_file(directory, weights=weights, what=what)
-    state = {key: value.to(torch.float32) if value.is_floating_point() else value
+    rename = rename or (lambda key: key)
+    state = {rename(key): value.to(torch.float32) if value.is_floating_point() else value
              for key, value in load_file(str(path)).items()}
     try:
         result = model.load_state_dict(state, strict=False)

@@ -16,12 +16,11 @@ import dataclasses
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from unisono.errors import UnisonoError
 from unisono.models.dit.config import DiTConfig
 from unisono.models.dit.model import DiT, later_parts
-from unisono.models.pretrained import read_model_config, weights_file
+from unisono.models.pretrained import load_model_weights, read_model_config
 from unisono.models.text_encoder import fusion_layers
 
 
@@ -80,20 +79,18 @@ def grow_from(model: DiT, directory: str | Path, *, weights: str = "auto") -> li
         raise UnisonoError(f"cannot grow {directory} into this model: besides depth they differ "
                            f"in {', '.join(differing)}.")
     positions = block_positions(old, new)
-    moved = {f"blocks.{k}.": f"blocks.{p}." for k, p in enumerate(positions)}
-    state = {}
-    for key, value in load_file(str(weights_file(directory, weights=weights, what="generator"))).items():
-        if key.startswith("blocks."):
-            prefix = ".".join(key.split(".")[:2]) + "."
-            key = moved[prefix] + key[len(prefix):]
-        state[key] = value.to(torch.float32) if value.is_floating_point() else value
-    result = model.load_state_dict(state, strict=False)
-    fresh = tuple(f"blocks.{p}." for p in range(new.depth) if p not in positions)
-    missing = [key for key in result.missing_keys if not key.startswith(fresh + later_parts(model))]
-    if missing or result.unexpected_keys:
-        raise UnisonoError(f"weights in {directory} do not fit its config: missing {missing[:5]}, "
-                           f"unexpected {result.unexpected_keys[:5]}.")
-    for position in range(new.depth):
-        if position not in positions:
-            zero_block_outputs(model, position)
+
+    def rename(key: str) -> str:
+        part, _, rest = key.partition(".")
+        if part != "blocks":
+            return key
+        index, _, rest = rest.partition(".")
+        return f"blocks.{positions[int(index)]}.{rest}"
+
+    fresh = [p for p in range(new.depth) if p not in positions]
+    load_model_weights(model, directory, weights=weights, what="generator",
+                       allow_missing=tuple(f"blocks.{p}." for p in fresh) + later_parts(model),
+                       rename=rename)
+    for position in fresh:
+        zero_block_outputs(model, position)
     return positions
