@@ -168,9 +168,9 @@ class _Run:
                 trim = self.trim and self.metrics[name].aligned
                 estimate, target, rate = _pair(generated, reference, trim=trim)
                 self._feed(name, stem, estimate=estimate, reference=target, sample_rate=rate)
-            for name in by_kind["edited"]:
+            if by_kind["edited"]:
                 assert reference is not None  # checked in __init__
-                self._edited(name, stem, generated, reference)
+                self._edited(by_kind["edited"], stem, generated, reference)
             for name in by_kind["generated"]:
                 self._feed(name, stem, estimate=generated[0], sample_rate=generated[1])
             if by_kind["transcript"]:
@@ -179,7 +179,8 @@ class _Run:
                     self._feed(name, stem, estimate=generated[0], sample_rate=generated[1],
                                transcript=transcript)
 
-    def _edited(self, name: str, stem: str, generated: Clip, reference: Clip) -> None:
+    def _edited(self, names: list[str], stem: str, generated: Clip, reference: Clip) -> None:
+        """Feed the "edited" metrics one output with its reference and its input (read once)."""
         source_audio, source_rate = load_audio(self.source_audio[stem])
         source_audio = resample(source_audio, source_rate, reference[1])
         estimate, target, rate = _pair(generated, reference, trim=self.trim)
@@ -187,10 +188,12 @@ class _Run:
             length = min(target.shape[0], source_audio.shape[0])
             estimate, target, source_audio = estimate[:length], target[:length], source_audio[:length]
         elif source_audio.shape[0] != target.shape[0]:
-            raise UnisonoError(f"{name} on {stem!r}: the input has {source_audio.shape[0]} samples "
-                               f"and the reference {target.shape[0]}; use --align trim.")
-        self._feed(name, stem, estimate=estimate, reference=target, source=source_audio,
-                   sample_rate=rate)
+            raise UnisonoError(f"{', '.join(names)} on {stem!r}: the input has "
+                               f"{source_audio.shape[0]} samples and the reference "
+                               f"{target.shape[0]}; use --align trim.")
+        for name in names:
+            self._feed(name, stem, estimate=estimate, reference=target, source=source_audio,
+                       sample_rate=rate)
 
     def captions(self) -> None:
         names = [n for n, m in self.metrics.items() if m.inputs == "captions"]
