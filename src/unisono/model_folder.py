@@ -76,10 +76,7 @@ def write_model_folder(
         "fixed_seconds": fixed_seconds,
         "max_seconds": max_seconds,
     }
-    if source_prior:
-        index["source_prior"] = dict(sorted(source_prior.items()))
-        if source_output != "velocity":
-            index["source_output"] = source_output
+    index.update(source_entries(source_prior, source_output))
     read_source_prior(index, directory / MODEL_INDEX)
     read_source_output(index, directory / MODEL_INDEX)
     (directory / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
@@ -177,6 +174,17 @@ def read_source_prior(index: dict, where: str | Path) -> dict[str, float]:
     return {task: float(scale) for task, scale in entries.items()}
 
 
+def source_entries(source_prior: dict[str, float] | None, source_output: str) -> dict:
+    """A model index's "source_prior" and "source_output" entries ({} without a prior; the
+    output only when it is not the default velocity)."""
+    if not source_prior:
+        return {}
+    entries: dict = {"source_prior": dict(sorted(source_prior.items()))}
+    if source_output != "velocity":
+        entries["source_output"] = source_output
+    return entries
+
+
 def read_source_output(index: dict, where: str | Path) -> str:
     """A model index's "source_output": what its generator predicts on the source-prior tasks,
     "velocity" (when absent) or "change" (`unisono.flow.path.ChangeVelocity`)."""
@@ -222,10 +230,7 @@ def _index_from_run(run_config: Path) -> tuple[dict, Path | None]:
         "fixed_seconds": config.data.fixed_seconds,
         "max_seconds": config.data.max_seconds,
     }
-    if config.flow.source_prior:
-        index["source_prior"] = source_prior_of(config.flow)
-        if config.flow.source_output != "velocity":
-            index["source_output"] = config.flow.source_output
+    index.update(source_entries(source_prior_of(config.flow), config.flow.source_output))
     return index, codec
 
 
