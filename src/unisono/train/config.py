@@ -29,6 +29,12 @@ class GeneratorDataConfig:
             training process builds them between steps). The training process encodes them
             (the codec on its device); the batches are the same either way.
         prefetch: steps each worker keeps ready.
+        val_manifests: manifests of held-out clips (none in `manifests`); when given, every
+            trained task's loss on fixed batches of them is logged as val/<task> every
+            `run.val_every` steps (`unisono.train.validation`).
+        val_batches: fixed batches per task (of `batch_size` examples).
+        val_seed: seeds the held-out examples and their noise (not `run.seed`, so runs with
+            different seeds validate on the same batches).
     """
 
     manifests: list[str] = field(default_factory=list)
@@ -40,6 +46,9 @@ class GeneratorDataConfig:
     instruction_dropout: float = 0.1
     workers: int = 0
     prefetch: int = 2
+    val_manifests: list[str] = field(default_factory=list)
+    val_batches: int = 4
+    val_seed: int = 0
 
 
 @dataclass
@@ -84,6 +93,8 @@ class GeneratorRunConfig:
         checkpoint_every: steps between atomic checkpoints.
         keep_last: checkpoints kept.
         log_every: steps between CSV / TensorBoard rows.
+        val_every: steps between held-out losses (with `data.val_manifests`; 0: at every
+            checkpoint). Always at the last step.
         tensorboard: also write TensorBoard events when available.
         threads: torch CPU threads (0 keeps torch's default).
         codec: codec folder ("" = the shipped codec).
@@ -106,6 +117,7 @@ class GeneratorRunConfig:
     checkpoint_every: int = 500
     keep_last: int = 3
     log_every: int = 10
+    val_every: int = 0
     tensorboard: bool = True
     threads: int = 0
     codec: str = ""

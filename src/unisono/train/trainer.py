@@ -2,13 +2,15 @@
 
 One process on a CPU or one of many under torchrun; checkpoints are atomic and resume is exact (a
 batch is a pure function of (seed, step), noise and flow times come from a generator seeded by the
-step). The run folder holds checkpoints/, metrics.csv (+ TensorBoard), train_config.yaml and, at
+step). The run folder holds checkpoints/, metrics.csv (+ TensorBoard; with `data.val_manifests` the
+val/<task> columns hold held-out losses, `unisono.train.validation`), train_config.yaml and, at
 the end, final/: a model folder that `Unisono.from_pretrained` loads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import torch
@@ -47,6 +49,7 @@ from unisono.train.distributed import (
 from unisono.train.latents import LatentCache
 from unisono.train.loader import ExampleStream, batch_stream
 from unisono.train.objective import GeneratorObjective, caption_example, flow_example
+from unisono.train.validation import HeldOutLoss, build_held_out, check_disjoint, val_column
 from unisono.training import (
     EMA,
     MetricLogger,
@@ -63,17 +66,20 @@ from unisono.training import (
 EMA_EVERY = 10  # UNISON: EMA 0.999 updated every 10 steps
 
 
-def load_pool(config: TrainGeneratorConfig) -> tuple[ClipPool, list]:
-    """Read the manifests into a clip pool; returns it and (entry, path) pairs for the cache."""
-    if not config.data.manifests:
-        raise UnisonoError("data.manifests is empty: list at least one manifest (JSONL).")
+def load_pool(config: TrainGeneratorConfig, manifests: list[str] | None = None,
+              *, key: str = "data.manifests") -> tuple[ClipPool, list]:
+    """Read manifests (default: the training ones) into a clip pool; returns it and
+    (entry, path) pairs for the cache. `key` names the manifests in error messages."""
+    manifests = config.data.manifests if manifests is None else manifests
+    if not manifests:
+        raise UnisonoError(f"{key} is empty: list at least one manifest (JSONL).")
     entries, pairs, seen = [], [], {}
-    for manifest in config.data.manifests:
+    for manifest in manifests:
         for entry in read_manifest(manifest):
             if entry.id in seen:
                 raise UnisonoError(
                     f"clip id {entry.id!r} appears in {seen[entry.id]} and {manifest}; ids must be "
-                    "unique across the training manifests."
+                    f"unique across {key}."
                 )
             seen[entry.id] = manifest
             entries.append(entry)
@@ -183,12 +189,20 @@ def train_generator(
     sampler = ExampleSampler(
         config.tasks, pool, seed=run.seed, generation_steps=config.curriculum.generation_steps
     )
+    cached = cached_clips(config, pool, pairs)
+    val_pool = None
+    if config.data.val_manifests:
+        val_pool, val_pairs = load_pool(config, config.data.val_manifests,
+                                        key="data.val_manifests")
+        val_pool.sample_rate = codec.sample_rate
+        check_disjoint(pool, val_pool)
+        cached += cached_clips(config, val_pool, val_pairs)
     cache = LatentCache(config.data.latent_cache or run_dir / "latents", codec)
     if info.is_main:  # one process encodes, the others then read the files
-        cache.build(cached_clips(config, pool, pairs), show_progress=show_progress)
+        cache.build(cached, show_progress=show_progress)
     barrier(info)
     if not info.is_main:
-        cache.build(cached_clips(config, pool, pairs), show_progress=False)
+        cache.build(cached, show_progress=False)
     assembler = BatchAssembler(
         config=config.data, codec=codec, text_encoder=text_encoder, cache=cache,
         caption_length=config.model.caption_length, answer_length=config.model.answer_length,
@@ -228,6 +242,17 @@ def train_generator(
     wrapped = wrap_model(objective, info, run.strategy)
     if run.compile:
         wrapped = torch.compile(wrapped)
+    held_out = None
+    if val_pool is not None:
+        held_batches, unvalidated = build_held_out(config, val_pool, assembler, flow, info.device)
+        if info.is_main:
+            for name, why in unvalidated.items():
+                print(f"not validated: {name} ({why})", file=sys.stderr)
+        sharded = info.distributed and run.strategy == "fsdp"
+        held_out = HeldOutLoss(held_batches, None if sharded else GeneratorObjective(
+            DiT(config.model).to(info.device), flow, duration_weight=config.flow.duration_weight))
+    val_every = run.val_every or run.checkpoint_every
+    pending_val: dict[str, float] = {}
     optimizer = build_optimizer(model, config.optim)
     scheduler = cosine_schedule(
         optimizer,
@@ -329,7 +354,13 @@ def train_generator(
         step += 1
         if step % EMA_EVERY == 0:
             ema.update(model, step // EMA_EVERY)
-        if step % run.log_every == 0 or step == run.max_steps:
+        if held_out is not None and (step % val_every == 0 or step == run.max_steps):
+            if held_out.objective is None:  # FSDP: every process runs its shards
+                pending_val = held_out(module=wrapped)
+            elif info.is_main:
+                pending_val = held_out(weights=ema.state_dict())
+            barrier(info)
+        if step % run.log_every == 0 or step == run.max_steps or pending_val:
             # Terms of some batches only (TA content, captions): a column from row one.
             row = {"content_duration": float("nan"), "caption": float("nan")}
             row.update({name: average(value, info) for name, value in totals.items()})
@@ -340,6 +371,10 @@ def train_generator(
             row.update({f"flow/{name}": sum(v) / len(v) for name, v in task_losses.items()})
             task_losses.clear()
             row.update(grad_norm=grad_norm, lr=scheduler.get_last_lr()[0], skipped=guard.skipped)
+            if held_out is not None:  # held-out losses of the last validation, once
+                row.update({val_column(name): float("nan") for name in held_out.tasks})
+                row.update(pending_val)
+                pending_val = {}
             if logger is not None:
                 logger.log(step, row)
         if bar is not None:
