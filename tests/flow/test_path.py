@@ -15,6 +15,7 @@ from unisono.flow import (
     sample_logit_normal,
     target_velocity,
 )
+from unisono.flow.path import change_weights
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -133,3 +134,26 @@ def test_flow_matching_training_example_is_consistent_and_seeded() -> None:
     torch.testing.assert_close(zero_loss, example.target.square().mean())
     with pytest.raises(UnisonoError, match="time_std"):
         FlowMatching(time_std=-1.0)
+
+
+def test_change_weights_favour_changed_frames_by_their_share() -> None:
+    """Target = source except frame 1 (change 4 per element) and frame 2 (change 1): mean change over
+    the 4 masked frames is (16 + 1) / 4, so w = 1 + s d / mean on those, 1 on copies, 0 masked."""
+    source = torch.zeros(1, 2, 5)
+    target = source.clone()
+    target[0, :, 1] = 4.0
+    target[0, :, 2] = 1.0
+    mask = torch.tensor([[True, True, True, True, False]])
+    weights = change_weights(target, source, mask, 2.0)
+    mean = (16.0 + 1.0) / 4
+    expected = torch.tensor([[1.0, 1 + 2 * 16 / mean, 1 + 2 * 1 / mean, 1.0, 0.0]])
+    assert torch.allclose(weights, expected)
+    assert torch.equal(change_weights(target, source, mask, 0.0), mask.float())
+    # No change at all: the mask; a change spread evenly: the plain loss after the weighted mean.
+    assert torch.equal(change_weights(source, source, mask, 3.0), mask.float())
+    even = source + 1.0
+    prediction, goal = torch.randn(1, 2, 5), torch.randn(1, 2, 5)
+    assert torch.allclose(masked_mse(prediction, goal, change_weights(even, source, mask, 3.0)),
+                          masked_mse(prediction, goal, mask))
+    with pytest.raises(UnisonoError, match="change_weight must be >= 0"):
+        change_weights(target, source, mask, -1.0)

@@ -1,6 +1,7 @@
 """The generator trainer: exact resume, batches and masks, final model folder, config errors."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,3 +190,42 @@ def test_time_aligned_phones_become_frames_that_tile_the_clip(assembler_parts) -
     assert batch.content_symbols[1, 2:].eq(0).all() and batch.content_symbols[0].gt(1).all()
     assert batch.content_pitch[1, :2].tolist() == [61, 63] and batch.content_pitch[0].eq(0).all()
     assert batch.content_mask.all()
+
+
+def test_change_weight_weighs_transformation_frames_by_their_change(assembler_parts) -> None:
+    """On an edit batch the weighted flow loss is the masked MSE under `change_weights`; without
+    weighting (or on a generation batch) it is the plain masked MSE."""
+    from unisono.flow import FlowMatching, masked_mse
+    from unisono.flow.path import change_weights
+    from unisono.models.dit import DiT
+    from unisono.train.objective import GeneratorObjective, flow_example
+
+    codec, encoder, cache, pool = assembler_parts
+    pool.sample_rate = codec.sample_rate  # edits synthesise mixtures (as in the trainer)
+    assembler = BatchAssembler(config=GeneratorDataConfig(instruction_dropout=0.0), codec=codec,
+                               text_encoder=encoder, cache=cache)
+    config = tiny_train_config(Path("unused.jsonl"), Path("unused"))
+    torch.manual_seed(0)
+    model = DiT(config.model).eval()
+    flow = FlowMatching()
+    objective = GeneratorObjective(model, flow, duration_weight=0.1, change_weight=3.0)
+    for task in ("edit_remove", "t2a"):
+        batch = assembler.assemble(ExampleSampler({task: 1.0}, pool, seed=0).examples(0, 2),
+                                   step=0, seed=0)
+        example = flow_example(flow, batch.latent, seed=0, step=0, offset=0)
+        with torch.no_grad():
+            _, weighted = objective(batch, example)
+            _, plain = objective(batch, example, weighted=False)
+            velocity = model(example.noised, example.flow_time, text_states=batch.text_states,
+                             text_mask=batch.text_mask, source_latent=batch.source_latent,
+                             task_tag=batch.task_tag, frame_mask=batch.frame_mask)
+        assert plain["flow"] == pytest.approx(float(masked_mse(velocity, example.target,
+                                                               batch.loss_mask)), rel=1e-5)
+        if task == "t2a":
+            assert weighted["flow"] == plain["flow"]
+            continue
+        weights = change_weights(batch.latent, batch.source_latent, batch.loss_mask, 3.0)
+        assert weights.max() > 1.5  # the removed event's frames outweigh the copied ones
+        assert weighted["flow"] == pytest.approx(float(masked_mse(velocity, example.target,
+                                                                  weights)), rel=1e-5)
+        assert weighted["flow"] != pytest.approx(float(plain["flow"]), rel=1e-3)

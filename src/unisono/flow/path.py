@@ -208,6 +208,36 @@ def masked_mse(
     return kept.sum() / count.clamp(min=1.0)
 
 
+def change_weights(
+    data: torch.Tensor, source: torch.Tensor, loss_mask: torch.Tensor, strength: float
+) -> torch.Tensor:
+    """Per-frame flow-loss weights that favour the frames a transformation changes.
+
+    w_t = m_t (1 + strength d_t / mean_m(d)), with d_t = mean over channels of (z - z_s)^2 at frame
+    t and the mean over the row's loss-mask frames m. On an edit most frames of the target copy
+    the source, so an unweighted loss is mostly about copying; with these weights the changed
+    frames count 1 + strength times their share of the change. A row whose change is spread
+    evenly (noise removed everywhere) gets 1 + strength on every frame, which a weighted mean
+    (`masked_mse`) turns back into the plain loss; a row with no change keeps its mask.
+
+    Args:
+        data: target latents z (B, C, T).
+        source: aligned source latents z_s (B, C, T).
+        loss_mask: True on frames that count (B, T).
+        strength: >= 0; 0 returns the mask as weights.
+
+    Returns:
+        float weights (B, T), zero where the mask is False.
+    """
+    if strength < 0:
+        raise UnisonoError(f"flow.change_weight must be >= 0, got {strength}.")
+    mask = loss_mask.to(data.dtype)
+    change = (data - source).square().mean(dim=1)
+    mean = (change * mask).sum(dim=1, keepdim=True) / mask.sum(dim=1, keepdim=True).clamp(min=1.0)
+    relative = torch.where(mean > 0, change / mean.clamp(min=1e-12), torch.zeros_like(change))
+    return mask * (1.0 + strength * relative)
+
+
 @dataclass(frozen=True)
 class FlowExample:
     """One training input built from clean latents.

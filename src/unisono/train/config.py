@@ -67,6 +67,10 @@ class FlowConfig:
         source_output: what the network predicts on those tasks: "velocity" (the path's, as
             everywhere else) or "change" (the source minus the target latent; sampling turns it
             into the velocity, `unisono.flow.path.ChangeVelocity`). Saved with the model.
+        change_weight: on transformation tasks (editing, restoration) each frame's flow loss
+            weighs 1 + change_weight x (its change from source to target / the clip's mean
+            change), so the frames an edit changes are not outweighed by the many it copies
+            (`unisono.flow.path.change_weights`); 0 weighs every frame alike.
     """
 
     time_mean: float = 0.0
@@ -75,6 +79,7 @@ class FlowConfig:
     source_prior: list[str] = field(default_factory=list)
     source_prior_noise: float = 0.5
     source_output: str = "velocity"
+    change_weight: float = 0.0
 
 
 def source_prior_of(flow: FlowConfig) -> dict[str, float]:

@@ -21,6 +21,7 @@ from torch import nn
 from unisono.flow import FlowMatching
 from unisono.flow.path import (
     FlowExample,
+    change_weights,
     interpolate,
     source_prior,
     target_change,
@@ -28,6 +29,8 @@ from unisono.flow.path import (
 )
 from unisono.flow.text_diffusion import mask_tokens, masked_diffusion_loss
 from unisono.models.dit import DiT
+from unisono.tasks import get_task
+from unisono.tasks.base import SOURCE_PRIOR_FAMILIES
 from unisono.train.batches import GeneratorBatch
 
 
@@ -102,17 +105,25 @@ def caption_example(
 
 
 class GeneratorObjective(nn.Module):
-    """loss = flow + duration_weight * clip duration + content durations (TA tasks)."""
+    """loss = flow + duration_weight * clip duration + content durations (TA tasks).
 
-    def __init__(self, model: DiT, flow: FlowMatching, *, duration_weight: float) -> None:
+    With `change_weight` > 0 the flow loss of transformation tasks (an aligned source: editing,
+    restoration) weighs each frame by how much the target changes the source there
+    (`unisono.flow.path.change_weights`)."""
+
+    def __init__(self, model: DiT, flow: FlowMatching, *, duration_weight: float,
+                 change_weight: float = 0.0) -> None:
         super().__init__()
         self.model = model
         self.flow = flow
         self.duration_weight = duration_weight
+        self.change_weight = change_weight
 
     def forward(
-        self, batch: GeneratorBatch, example: FlowExample | CaptionExample
+        self, batch: GeneratorBatch, example: FlowExample | CaptionExample, *, weighted: bool = True
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(loss, its terms); `weighted=False` leaves out the change weighting (held-out losses
+        stay comparable between runs that weigh differently)."""
         model = self.model
         if isinstance(example, CaptionExample):
             if batch.caption_tokens is None:
@@ -146,7 +157,11 @@ class GeneratorObjective(nn.Module):
             content=content,
             content_mask=batch.content_mask,
         )
-        flow_loss = self.flow.loss(velocity.float(), example, batch.loss_mask)
+        weights = batch.loss_mask
+        if weighted and self.change_weight > 0 and get_task(batch.task).family in SOURCE_PRIOR_FAMILIES:
+            weights = change_weights(batch.latent.float(), batch.source_latent.float(),
+                                     batch.loss_mask, self.change_weight)
+        flow_loss = self.flow.loss(velocity.float(), example, weights)
         predicted = model.duration(batch.text_states[-1], batch.text_mask).float()
         error = (predicted - batch.durations.clamp(min=0.1).log()).abs()
         kept = batch.kept.to(error.dtype)

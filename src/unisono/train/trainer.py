@@ -238,7 +238,10 @@ def train_generator(
     ema = EMA(model, config.optim.ema_decay)
     if last is not None:
         ema.load_state_dict({k: v.to(info.device) for k, v in load_file(str(last / EMA_FILE)).items()})
-    objective = GeneratorObjective(model, flow, duration_weight=config.flow.duration_weight)
+    if config.flow.change_weight < 0:
+        raise UnisonoError(f"flow.change_weight must be >= 0, got {config.flow.change_weight}.")
+    objective = GeneratorObjective(model, flow, duration_weight=config.flow.duration_weight,
+                                   change_weight=config.flow.change_weight)
     wrapped = wrap_model(objective, info, run.strategy)
     if run.compile:
         wrapped = torch.compile(wrapped)

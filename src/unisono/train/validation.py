@@ -125,7 +125,8 @@ def build_held_out(
 
 class HeldOutLoss:
     """Mean loss per task over the fixed held-out batches (flow loss, or the caption loss of
-    understanding tasks: the same term the training log reports per task)."""
+    understanding tasks: the term the training log reports per task, without the change
+    weighting of `flow.change_weight`, so runs that weigh differently compare)."""
 
     def __init__(self, batches: list[HeldOutBatch], objective: GeneratorObjective | None = None
                  ) -> None:
@@ -150,7 +151,7 @@ class HeldOutLoss:
         sums: dict[str, list[float]] = {}
         try:
             for held in self.batches:
-                _, terms = module(held.batch, held.example)
+                _, terms = module(held.batch, held.example, weighted=False)
                 main = terms["caption"] if "caption" in terms else terms["flow"]
                 sums.setdefault(held.task, []).append(float(main))
         finally:
