@@ -56,6 +56,25 @@ def test_cider_d_and_bleu_equal_pycocoevalcap():
     assert _ours(RougeL)["rouge_l"] == pytest.approx(_coco(Rouge()), rel=1e-12)
 
 
+
+def test_cider_d_per_clip_values_are_pycocoevalcaps_and_average_to_the_corpus_figure():
+    from pycocoevalcap.cider.cider import Cider
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    metric = CiderD()
+    assert metric.item_values() is None  # nothing computed yet
+    for candidate, refs in zip(CANDIDATES, REFERENCES, strict=True):
+        metric.update(candidate=candidate, references=refs)
+    corpus = metric.compute()["cider_d"]
+    tokenizer = PTBTokenizer()
+    gts = tokenizer.tokenize({i: [{"caption": c} for c in refs]
+                              for i, refs in enumerate(REFERENCES)})
+    res = tokenizer.tokenize({i: [{"caption": c}] for i, c in enumerate(CANDIDATES)})
+    expected = Cider().compute_score(gts, res)[1]
+    assert metric.item_values() == pytest.approx(list(expected), rel=1e-12)
+    assert sum(metric.item_values()) / 3 == pytest.approx(corpus, rel=1e-12)
+    assert len(set(metric.item_values())) == 3  # three different clips, three different scores
+
 def test_bleu_1_by_hand():
     # candidate "a dog barks": 3 of 3 unigrams match; closest reference has 4 words
     scores = caption_scores(["A dog barks."], [["a dog barks loudly"]], metrics=(Bleu,))

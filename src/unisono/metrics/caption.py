@@ -164,8 +164,18 @@ class CiderD(CaptionMetric):
     def score(self, gts: dict[int, list[str]], res: dict[int, list[str]]) -> dict[str, MetricValue]:
         from pycocoevalcap.cider.cider import Cider
 
-        value, _ = Cider().compute_score(gts, res)
+        value, per_clip = Cider().compute_score(gts, res)
+        self.per_clip = [float(v) for v in per_clip]
         return {"cider_d": float(value)}
+
+    def reset(self) -> None:
+        super().reset()
+        self.per_clip: list[float] = []
+
+    def item_values(self) -> list[float] | None:
+        """Each clip's CIDEr-D with the corpus' idf (their mean is the corpus figure), once
+        computed: a per-kind breakdown of an evaluation report."""
+        return list(self.per_clip) if self.per_clip else None
 
 
 class Meteor(CaptionMetric):
