@@ -93,6 +93,29 @@ def test_a_network_predicting_the_exact_change_lands_on_the_target(solver, steps
     assert min(calls) > 0.0 and len(calls) == (2 * steps - 1 if solver == "heun" else steps)
 
 
+
+def test_heuns_last_corrector_reuses_each_guidance_pass_own_velocity() -> None:
+    """Two-pass guidance asks with and without the instruction; at t = 0 each pass must get its
+    own last velocity back, so two passes sample what one doubled batch samples."""
+    from unisono.flow.guidance import ClassifierFreeGuidance
+
+    target, source = torch.randn(1, 4, 6), torch.randn(1, 4, 6)
+    start = source + 0.5 * torch.randn(1, 4, 6)
+
+    def network(latent, flow_time, *, source_latent, text_mask):
+        # The instruction pulls toward the target, its absence toward a tenth of the change.
+        kept = text_mask.any(dim=1).float()[:, None, None]
+        return (source_latent - target) * (0.1 + 0.9 * kept) + 0.05 * latent
+
+    results = []
+    for batched in (True, False):
+        guided = ClassifierFreeGuidance(ChangeVelocity(network), conditions={
+            "source_latent": source, "text_mask": torch.ones(1, 3, dtype=torch.bool)},
+            unconditional={"source_latent": source, "text_mask": torch.zeros(1, 3, dtype=torch.bool)},
+            scale=3.0, batched=batched)
+        results.append(sample(guided, start, num_steps=4, solver="heun", sway=0.0))
+    torch.testing.assert_close(results[0], results[1], atol=1e-5, rtol=0)
+
 def _fresh_model_folder(folder, source_prior, source_output="velocity") -> object:
     """A model folder whose generator is freshly initialised: its velocity head is zero, so
     sampling returns its starting point unchanged."""

@@ -110,8 +110,9 @@ class ChangeVelocity:
     has velocity (z_t - z) / t = (z_t - source + c) / t. One Euler step from t to t' then moves
     z_t toward the estimate by the fraction (t - t') / t, so the last step lands on it exactly.
     At t = 0 (Heun's last corrector) the quotient is 0 / 0; on a straight path the velocity is
-    constant, so the last velocity computed stands in. Guidance mixes velocities, which are
-    affine in the change, so it mixes the changes. One instance serves one sampling run.
+    constant, so the last velocity computed with the same conditions stands in (guidance in two
+    passes asks with and without the instruction: each gets its own). Guidance mixes velocities,
+    which are affine in the change, so it mixes the changes. One instance serves one sampling run.
 
     Args:
         model: the network, `model(z_t, t, *, source_latent, **conditions) -> change`.
@@ -119,17 +120,21 @@ class ChangeVelocity:
 
     def __init__(self, model: Callable[..., torch.Tensor]) -> None:
         self.model = model
-        self.last: torch.Tensor | None = None
+        # (batch shape, the conditions' objects) -> the last velocity computed with them
+        self.last: dict[tuple[object, ...], torch.Tensor] = {}
 
     def __call__(self, latent: torch.Tensor, flow_time: torch.Tensor, *,
                  source_latent: torch.Tensor, **conditions: object) -> torch.Tensor:
+        # A sampler passes the same condition objects at every step of a run.
+        key = (tuple(latent.shape), id(source_latent),
+               *((name, id(value)) for name, value in sorted(conditions.items())))
         at_data = flow_time < CHANGE_MIN_TIME
-        if bool(at_data.all()) and self.last is not None and self.last.shape == latent.shape:
-            return self.last
+        if bool(at_data.all()) and key in self.last:
+            return self.last[key]
         change = self.model(latent, flow_time, source_latent=source_latent, **conditions)
         time = _broadcast_time(flow_time.clamp(min=CHANGE_MIN_TIME), latent)
-        self.last = (latent - source_latent + change) / time
-        return self.last
+        self.last[key] = (latent - source_latent + change) / time
+        return self.last[key]
 
 
 def target_velocity(data: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
