@@ -1,6 +1,7 @@
 """Under torchrun and under SIGKILL: DDP on CPU (gloo, 2 processes) matches one process with the
 same global batch, and a killed run resumes to the uninterrupted run's exact weights."""
 
+import csv
 import os
 import signal
 import socket
@@ -24,8 +25,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _write_config(manifest, out, tmp_path, name, **run):
+def _write_config(manifest, out, tmp_path, name, val_manifest=None, **run):
     config = tiny_train_config(manifest, out, **run)
+    if val_manifest is not None:
+        config.data.val_manifests = [str(val_manifest)]
     config.data.length_mode = "fixed"  # equal frames per row: mean of means = global mean
     config.data.fixed_seconds = 3.0
     config.data.latent_cache = str(tmp_path / "latents")
@@ -40,10 +43,15 @@ def _env():
     return env
 
 
-def test_ddp_on_two_cpu_processes_equals_one_process_with_accumulation(world_manifest, tmp_path):
+def test_ddp_on_two_cpu_processes_equals_one_process_with_accumulation(
+        world_manifest, val_manifest, tmp_path):
+    # Both validate at step 1, which is no logging step (log_every 2): held-out losses of the
+    # EMA weights, computed by process 0, logged alike.
+    validate = {"val_every": 1, "log_every": 2}
     single = _write_config(world_manifest, tmp_path / "single", tmp_path, "single",
-                           max_steps=2, grad_accumulation=2)
-    double = _write_config(world_manifest, tmp_path / "ddp", tmp_path, "ddp", max_steps=2)
+                           max_steps=2, grad_accumulation=2, val_manifest=val_manifest, **validate)
+    double = _write_config(world_manifest, tmp_path / "ddp", tmp_path, "ddp", max_steps=2,
+                           val_manifest=val_manifest, **validate)
     subprocess.run([sys.executable, "-m", "unisono", "train", str(single)], check=True,
                    env=_env(), capture_output=True, timeout=600)
     result = subprocess.run(
@@ -62,6 +70,10 @@ def test_ddp_on_two_cpu_processes_equals_one_process_with_accumulation(world_man
     rows_a = (tmp_path / "single" / "metrics.csv").read_text().splitlines()
     rows_b = (tmp_path / "ddp" / "metrics.csv").read_text().splitlines()
     assert len(rows_a) == len(rows_b) == 3
+    with open(tmp_path / "single" / "metrics.csv") as a, open(tmp_path / "ddp" / "metrics.csv") as b:
+        for row_a, row_b in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
+            assert float(row_a["val/t2a"]) == pytest.approx(float(row_b["val/t2a"]), rel=1e-5)
+            assert float(row_a["val/t2a"]) > 0
 
 
 def test_sigkill_mid_run_then_resume_matches_the_uninterrupted_run(world_manifest, tmp_path):

@@ -20,14 +20,6 @@ from unisono.train.latents import LatentCache
 from unisono.train.objective import GeneratorObjective
 from unisono.train.trainer import cached_clips, load_pool
 from unisono.train.validation import build_held_out, check_disjoint
-from unisono.world.writer import render_world
-
-
-@pytest.fixture(scope="module")
-def val_manifest(tmp_path_factory):
-    out = tmp_path_factory.mktemp("val")
-    return render_world(out, n=3, seed=5, split="val", kinds="sfx", write_stems=False,
-                        progress=False)
 
 
 def validated_config(world_manifest, val_manifest, output_dir, **run):

@@ -245,13 +245,14 @@ def train_generator(
     wrapped = wrap_model(objective, info, run.strategy)
     if run.compile:
         wrapped = torch.compile(wrapped)
+    # Held-out losses: process 0 validates the EMA weights, or under FSDP every process its shards.
     held_out = None
-    if val_pool is not None:
+    sharded = info.distributed and run.strategy == "fsdp"
+    if val_pool is not None and (info.is_main or sharded):
         held_batches, unvalidated = build_held_out(config, val_pool, assembler, flow, info.device)
         if info.is_main:
             for name, why in unvalidated.items():
                 print(f"not validated: {name} ({why})", file=sys.stderr)
-        sharded = info.distributed and run.strategy == "fsdp"
         held_out = HeldOutLoss(held_batches, None if sharded else GeneratorObjective(
             DiT(config.model).to(info.device), flow, duration_weight=config.flow.duration_weight))
     val_every = run.val_every or run.checkpoint_every
@@ -357,13 +358,14 @@ def train_generator(
         step += 1
         if step % EMA_EVERY == 0:
             ema.update(model, step // EMA_EVERY)
-        if held_out is not None and (step % val_every == 0 or step == run.max_steps):
-            if held_out.objective is None:  # FSDP: every process runs its shards
-                pending_val = held_out(module=wrapped)
-            elif info.is_main:
-                pending_val = held_out(weights=ema.state_dict())
+        # Every process takes the same branches here: the log row's averages are collective.
+        validating = val_pool is not None and (step % val_every == 0 or step == run.max_steps)
+        if validating:
+            if held_out is not None:
+                pending_val = (held_out(module=wrapped) if sharded
+                               else held_out(weights=ema.state_dict()))
             barrier(info)
-        if step % run.log_every == 0 or step == run.max_steps or pending_val:
+        if step % run.log_every == 0 or step == run.max_steps or validating:
             # Terms of some batches only (TA content, captions): a column from row one.
             row = {"content_duration": float("nan"), "caption": float("nan")}
             row.update({name: average(value, info) for name, value in totals.items()})
@@ -374,7 +376,7 @@ def train_generator(
             row.update({f"flow/{name}": sum(v) / len(v) for name, v in task_losses.items()})
             task_losses.clear()
             row.update(grad_norm=grad_norm, lr=scheduler.get_last_lr()[0], skipped=guard.skipped)
-            if held_out is not None:  # held-out losses of the last validation, once
+            if held_out is not None:  # held-out losses of this step's validation, if any
                 row.update({val_column(name): float("nan") for name in held_out.tasks})
                 row.update(pending_val)
                 pending_val = {}
