@@ -2,7 +2,9 @@
 same global batch, and a killed run resumes to the uninterrupted run's exact weights."""
 
 import csv
+import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,8 +27,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _write_config(manifest, out, tmp_path, name, val_manifest=None, **run):
-    config = tiny_train_config(manifest, out, **run)
+def _write_config(manifest, out, tmp_path, name, val_manifest=None, strategy="ddp", **run):
+    config = tiny_train_config(manifest, out, strategy=strategy, **run)
     if val_manifest is not None:
         config.data.val_manifests = [str(val_manifest)]
     config.data.length_mode = "fixed"  # equal frames per row: mean of means = global mean
@@ -101,3 +103,48 @@ def test_sigkill_mid_run_then_resume_matches_the_uninterrupted_run(world_manifes
             assert torch.equal(a[key], b[key]), (name, key)
     assert ((tmp_path / "straight" / "metrics.csv").read_text()
             == (tmp_path / "killed" / "metrics.csv").read_text())
+
+
+def _torchrun(config) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+         f"--master_port={_free_port()}", "-m", "unisono", "train", str(config)],
+        env=_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_fsdp_equals_ddp_and_resumes_exactly(world_manifest, val_manifest, tmp_path):
+    """FSDP2 on two CPU processes trains what DDP trains (weights, EMA, held-out losses), and a
+    run resumed from its step-2 checkpoint (sharded optimizer state gathered whole, then split
+    again) ends where the uninterrupted run does."""
+    common = {"max_steps": 4, "checkpoint_every": 2, "val_manifest": val_manifest}
+    ddp = _write_config(world_manifest, tmp_path / "ddp", tmp_path, "ddp", **common)
+    fsdp = _write_config(world_manifest, tmp_path / "fsdp", tmp_path, "fsdp", strategy="fsdp",
+                         **common)
+    resumed = _write_config(world_manifest, tmp_path / "resumed", tmp_path, "resumed",
+                            strategy="fsdp", **common)
+    _torchrun(ddp)
+    _torchrun(fsdp)
+    shutil.copytree(tmp_path / "fsdp", tmp_path / "resumed")
+    shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "step-00000004")
+    shutil.rmtree(tmp_path / "resumed" / "final")
+    _torchrun(resumed)
+    for name in ("model.safetensors", "ema.safetensors"):
+        a = load_file(str(tmp_path / "ddp" / "final" / "generator" / name))
+        for run in ("fsdp", "resumed"):
+            b = load_file(str(tmp_path / run / "final" / "generator" / name))
+            assert a.keys() == b.keys()
+            for key in a:
+                torch.testing.assert_close(b[key], a[key], rtol=1e-5, atol=1e-6,
+                                           msg=f"{run} {name} {key}")
+    rows = {}
+    for run in ("ddp", "fsdp", "resumed"):
+        with open(tmp_path / run / "metrics.csv") as handle:
+            rows[run] = [row for row in csv.DictReader(handle)
+                         if not math.isnan(float(row["val/t2a"]))]
+    assert [r["step"] for r in rows["ddp"]] == ["2", "4"]
+    for run in ("fsdp", "resumed"):
+        for a, b in zip(rows["ddp"], rows[run], strict=True):
+            assert float(b["val/t2a"]) == pytest.approx(float(a["val/t2a"]), rel=1e-5)
+            assert float(b["loss"]) == pytest.approx(float(a["loss"]), rel=1e-5)

@@ -77,7 +77,13 @@ def wrap_model(model: nn.Module, info: ProcessInfo, strategy: str) -> nn.Module:
     if strategy == "fsdp":
         from torch.distributed.fsdp import fully_shard
 
-        for block in model.blocks:
+        # The objective wraps the generator: each block is a unit, the rest one root unit. A
+        # block's instruction projections are called on their own (once per request, before the
+        # blocks run), so they are a unit of their own, gathered when called.
+        backbone = getattr(model, "model", model)
+        for block in backbone.blocks:
+            if hasattr(block, "instruction"):
+                fully_shard(block.instruction)
             fully_shard(block)
         fully_shard(model)
         return model
@@ -120,3 +126,54 @@ def teardown(info: ProcessInfo) -> None:
     """Leave the process group."""
     if info.distributed and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def gathered(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A state dict with FSDP's sharded tensors gathered whole, on the CPU (every process must
+    call this when any value is sharded)."""
+    from torch.distributed.tensor import DTensor
+
+    return {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().to("cpu")
+            for k, v in state.items()}
+
+
+def sharded_like(state: dict[str, torch.Tensor], like: dict[str, torch.Tensor]
+                 ) -> dict[str, torch.Tensor]:
+    """Whole tensors `state` split as the same keys of `like` are (FSDP's sharded tensors keep
+    their mesh and placements; plain tensors move to their device)."""
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    return {k: (distribute_tensor(v.to(like[k].device_mesh.device_type), like[k].device_mesh,
+                                  like[k].placements)
+                if isinstance(like[k], DTensor) else v.to(like[k].device))
+            for k, v in state.items()}
+
+
+def optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, info: ProcessInfo,
+                    strategy: str) -> dict:
+    """The optimizer's state for a checkpoint: under FSDP gathered whole from every process's
+    shards (every process must call this), so a run resumes on any number of processes."""
+    if info.distributed and strategy == "fsdp":
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            get_optimizer_state_dict,
+        )
+
+        return get_optimizer_state_dict(
+            model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    return optimizer.state_dict()
+
+
+def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, state: dict,
+                         info: ProcessInfo, strategy: str) -> None:
+    """Load a checkpoint's optimizer state (under FSDP each process keeps its shards of it)."""
+    if info.distributed and strategy == "fsdp":
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            set_optimizer_state_dict,
+        )
+
+        set_optimizer_state_dict(model, optimizer, optim_state_dict=state,
+                                 options=StateDictOptions(full_state_dict=True))
+        return
+    optimizer.load_state_dict(state)

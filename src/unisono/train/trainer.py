@@ -42,7 +42,11 @@ from unisono.train.distributed import (
     average,
     barrier,
     full_state_dict,
+    gathered,
+    load_optimizer_state,
+    optimizer_state,
     setup_processes,
+    sharded_like,
     teardown,
     wrap_model,
 )
@@ -235,25 +239,25 @@ def train_generator(
                 "model settings, or train into a new run.output_dir."
             ) from err
     model.to(info.device)
-    ema = EMA(model, config.optim.ema_decay)
-    if last is not None:
-        ema.load_state_dict({k: v.to(info.device) for k, v in load_file(str(last / EMA_FILE)).items()})
     if config.flow.change_weight < 0:
         raise UnisonoError(f"flow.change_weight must be >= 0, got {config.flow.change_weight}.")
     objective = GeneratorObjective(model, flow, duration_weight=config.flow.duration_weight,
                                    change_weight=config.flow.change_weight)
     wrapped = wrap_model(objective, info, run.strategy)
+    # After wrapping: under FSDP the shadow weights are sharded as the model's are.
+    ema = EMA(model, config.optim.ema_decay)
+    if last is not None:
+        ema.load_state_dict(sharded_like(load_file(str(last / EMA_FILE)), ema.state_dict()))
+    sharded = info.distributed and run.strategy == "fsdp"
     if run.compile:
         wrapped = torch.compile(wrapped)
-    # Held-out losses: process 0 validates the EMA weights, or under FSDP every process its shards.
+    # Held-out losses: process 0 validates the EMA weights in a private copy of the generator.
     held_out = None
-    sharded = info.distributed and run.strategy == "fsdp"
-    if val_pool is not None and (info.is_main or sharded):
+    if val_pool is not None and info.is_main:
         held_batches, unvalidated = build_held_out(config, val_pool, assembler, flow, info.device)
-        if info.is_main:
-            for name, why in unvalidated.items():
-                print(f"not validated: {name} ({why})", file=sys.stderr)
-        held_out = HeldOutLoss(held_batches, None if sharded else GeneratorObjective(
+        for name, why in unvalidated.items():
+            print(f"not validated: {name} ({why})", file=sys.stderr)
+        held_out = HeldOutLoss(held_batches, GeneratorObjective(
             DiT(config.model).to(info.device), flow, duration_weight=config.flow.duration_weight))
     val_every = run.val_every or run.checkpoint_every
     pending_val: dict[str, float] = {}
@@ -266,7 +270,7 @@ def train_generator(
     )
     if state is not None:
         try:
-            optimizer.load_state_dict(state["optimizer"])
+            load_optimizer_state(model, optimizer, state["optimizer"], info, run.strategy)
             scheduler.load_state_dict(state["scheduler"])
         except (KeyError, ValueError) as err:
             raise UnisonoError(f"cannot resume the optimizer from {last}: {err}") from err
@@ -278,17 +282,19 @@ def train_generator(
 
     def checkpoint(at_step: int) -> None:
         weights = full_state_dict(model, info, run.strategy)
+        ema_weights = gathered(ema.state_dict()) if sharded else ema.state_dict()
+        optimizer_weights = optimizer_state(model, optimizer, info, run.strategy)
         if info.is_main:
             trainer_state = {
                 "step": at_step,
-                "optimizer": optimizer.state_dict(),
+                "optimizer": optimizer_weights,
                 "scheduler": scheduler.state_dict(),
                 "config": config_to_dict(config),
             }
 
             def write(folder: Path) -> None:
                 save_model_folder(folder, config=config.model, state=weights,
-                                  ema_state=ema.state_dict())
+                                  ema_state=ema_weights)
 
             save_checkpoint(checkpoint_dir, at_step, trainer_state=trainer_state,
                             write_files=write, keep_last=run.keep_last)
@@ -361,9 +367,9 @@ def train_generator(
         # Every process takes the same branches here: the log row's averages are collective.
         validating = val_pool is not None and (step % val_every == 0 or step == run.max_steps)
         if validating:
+            averaged = gathered(ema.state_dict()) if sharded else ema.state_dict()
             if held_out is not None:
-                pending_val = (held_out(module=wrapped) if sharded
-                               else held_out(weights=ema.state_dict()))
+                pending_val = held_out(averaged)
             barrier(info)
         if step % run.log_every == 0 or step == run.max_steps or validating:
             # Terms of some batches only (TA content, captions): a column from row one.

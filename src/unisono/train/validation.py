@@ -12,9 +12,9 @@ with step s' of the same run and with any run validated on the same manifests an
 its own seed. Validation draws from none of the training generators: a validated run trains
 exactly as it would without it (resume stays bit-exact).
 
-The weights validated are the EMA's (what `final/` and an export hold) in one process and under
-DDP, where process 0 computes and the others wait; under FSDP, whose EMA is sharded, every process
-takes part and the live weights are validated.
+The weights validated are the EMA's (what `final/` and an export hold), in a private copy of the
+generator on process 0 while the others wait (under FSDP every process first helps gather the
+sharded EMA weights whole).
 """
 
 from __future__ import annotations
@@ -128,32 +128,20 @@ class HeldOutLoss:
     understanding tasks: the term the training log reports per task, without the change
     weighting of `flow.change_weight`, so runs that weigh differently compare)."""
 
-    def __init__(self, batches: list[HeldOutBatch], objective: GeneratorObjective | None = None
-                 ) -> None:
-        """`objective` is a private copy that receives the weights to validate (the trained
-        module is never touched); None when every process validates through its wrapped module."""
+    def __init__(self, batches: list[HeldOutBatch], objective: GeneratorObjective) -> None:
+        """`objective` is a private copy that receives the weights to validate, so the trained
+        module is never touched."""
         self.batches = batches
         self.tasks = sorted({b.task for b in batches})
-        self.objective = objective.eval().requires_grad_(False) if objective is not None else None
+        self.objective = objective.eval().requires_grad_(False)
 
     @torch.no_grad()
-    def __call__(self, weights: dict[str, torch.Tensor] | None = None,
-                 module: torch.nn.Module | None = None) -> dict[str, float]:
-        """Losses with `weights` (a state dict of the generator) loaded into the private copy, or
-        through `module` (a wrapped objective every process calls, e.g. under FSDP)."""
-        if module is None:
-            if self.objective is None or weights is None:
-                raise ValueError("give the weights to validate (private copy) or the module")
-            self.objective.model.load_state_dict(weights)
-            module = self.objective
-        was_training = module.training
-        module.eval()
+    def __call__(self, weights: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Losses with `weights` (a whole state dict of the generator) in the private copy."""
+        self.objective.model.load_state_dict(weights)
         sums: dict[str, list[float]] = {}
-        try:
-            for held in self.batches:
-                _, terms = module(held.batch, held.example, weighted=False)
-                main = terms["caption"] if "caption" in terms else terms["flow"]
-                sums.setdefault(held.task, []).append(float(main))
-        finally:
-            module.train(was_training)
+        for held in self.batches:
+            _, terms = self.objective(held.batch, held.example, weighted=False)
+            main = terms["caption"] if "caption" in terms else terms["flow"]
+            sums.setdefault(held.task, []).append(float(main))
         return {val_column(task): sum(values) / len(values) for task, values in sums.items()}
