@@ -82,8 +82,7 @@ def wrap_model(model: nn.Module, info: ProcessInfo, strategy: str) -> nn.Module:
         # blocks run), so they are a unit of their own, gathered when called.
         backbone = getattr(model, "model", model)
         for block in backbone.blocks:
-            if hasattr(block, "instruction"):
-                fully_shard(block.instruction)
+            fully_shard(block.instruction)
             fully_shard(block)
         fully_shard(model)
         return model

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from unisono.errors import UnisonoError
 from unisono.flow import FlowMatching
 from unisono.flow.path import (
     FlowExample,
@@ -114,6 +115,8 @@ class GeneratorObjective(nn.Module):
     def __init__(self, model: DiT, flow: FlowMatching, *, duration_weight: float,
                  change_weight: float = 0.0) -> None:
         super().__init__()
+        if change_weight < 0:
+            raise UnisonoError(f"flow.change_weight must be >= 0, got {change_weight}.")
         self.model = model
         self.flow = flow
         self.duration_weight = duration_weight

@@ -239,8 +239,6 @@ def train_generator(
                 "model settings, or train into a new run.output_dir."
             ) from err
     model.to(info.device)
-    if config.flow.change_weight < 0:
-        raise UnisonoError(f"flow.change_weight must be >= 0, got {config.flow.change_weight}.")
     objective = GeneratorObjective(model, flow, duration_weight=config.flow.duration_weight,
                                    change_weight=config.flow.change_weight)
     wrapped = wrap_model(objective, info, run.strategy)
@@ -260,7 +258,6 @@ def train_generator(
         held_out = HeldOutLoss(held_batches, GeneratorObjective(
             DiT(config.model).to(info.device), flow, duration_weight=config.flow.duration_weight))
     val_every = run.val_every or run.checkpoint_every
-    pending_val: dict[str, float] = {}
     optimizer = build_optimizer(model, config.optim)
     scheduler = cosine_schedule(
         optimizer,
@@ -280,9 +277,12 @@ def train_generator(
         logger = MetricLogger(run_dir, tensorboard=run.tensorboard, resume_step=step)
     guard = NonFiniteGuard(config.optim.max_nonfinite_steps)
 
-    def checkpoint(at_step: int) -> None:
+    def whole_ema() -> dict[str, torch.Tensor]:
+        """The EMA weights whole (under FSDP every process helps gather them)."""
+        return gathered(ema.state_dict()) if sharded else ema.state_dict()
+
+    def checkpoint(at_step: int, ema_weights: dict[str, torch.Tensor]) -> None:
         weights = full_state_dict(model, info, run.strategy)
-        ema_weights = gathered(ema.state_dict()) if sharded else ema.state_dict()
         optimizer_weights = optimizer_state(model, optimizer, info, run.strategy)
         if info.is_main:
             trainer_state = {
@@ -366,10 +366,12 @@ def train_generator(
             ema.update(model, step // EMA_EVERY)
         # Every process takes the same branches here: the log row's averages are collective.
         validating = val_pool is not None and (step % val_every == 0 or step == run.max_steps)
+        saving = step % run.checkpoint_every == 0 or step == run.max_steps
+        averaged = whole_ema() if validating or saving else {}
+        val_losses: dict[str, float] = {}
         if validating:
-            averaged = gathered(ema.state_dict()) if sharded else ema.state_dict()
             if held_out is not None:
-                pending_val = held_out(averaged)
+                val_losses = held_out(averaged)
             barrier(info)
         if step % run.log_every == 0 or step == run.max_steps or validating:
             # Terms of some batches only (TA content, captions): a column from row one.
@@ -384,16 +386,15 @@ def train_generator(
             row.update(grad_norm=grad_norm, lr=scheduler.get_last_lr()[0], skipped=guard.skipped)
             if held_out is not None:  # held-out losses of this step's validation, if any
                 row.update({val_column(name): float("nan") for name in held_out.tasks})
-                row.update(pending_val)
-                pending_val = {}
+                row.update(val_losses)
             if logger is not None:
                 logger.log(step, row)
         if bar is not None:
             bar.update(1)
             shown = float("nan") if main_term is None else main_term
             bar.set_postfix(task=task, loss=f"{shown:.3f}")
-        if step % run.checkpoint_every == 0 or step == run.max_steps:
-            checkpoint(step)
+        if saving:
+            checkpoint(step, averaged)
     del batches_ahead  # stops the loader workers, if any
     if bar is not None:
         bar.close()
