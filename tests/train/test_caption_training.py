@@ -174,3 +174,42 @@ def test_captioning_needs_the_caption_stream(world_manifest, tmp_path) -> None:
     config.model.caption_mask_token = 5
     with pytest.raises(UnisonoError, match="caption_mask_token=103"):
         train_generator(config, show_progress=False)
+
+
+def test_consensus_caption_is_the_wording_the_others_share() -> None:
+    from unisono.tasks.understanding import _ngram_f1, consensus_caption
+
+    # "a b c" against "a b d": 2 of 3 unigrams and 1 of 2 bigrams match each way.
+    assert _ngram_f1(["a", "b", "c"], ["a", "b", "d"], 1) == pytest.approx(2 / 3)
+    assert _ngram_f1(["a", "b", "c"], ["a", "b", "d"], 2) == pytest.approx(1 / 2)
+    assert _ngram_f1(["a", "b"], ["a", "b"], 3) == 0.0  # no trigrams: nothing to match
+    # "a b c d" agrees with both others by (2/3 + 1/2 + 0 + 0) / 4 = 0.29; each of them with
+    # it alone, so by half that on average: the middle wording wins, whatever the order.
+    for captions in (["a b", "A b c d", "c d"], ["c d", "a b", "A b c d"]):
+        assert consensus_caption(captions) == "A b c d"
+    assert consensus_caption(["x y", "z w", "x y"]) == "x y"  # ties go to the first
+    assert consensus_caption(["only one"]) == "only one"
+
+
+def test_caption_choice_consensus_trains_on_one_wording_per_clip(world_manifest,
+                                                                  tmp_path) -> None:
+    from unisono.tasks.understanding import consensus_caption
+
+    config = joint_config(world_manifest, tmp_path / "run")
+    pool, _ = load_pool(config)
+    seen_any = ExampleSampler({"caption": 1.0}, pool, seed=0).examples(0, 64)
+    by_clip = {e.id: e for e in pool.entries}
+    wordings: dict[str, set[str]] = {}
+    for example in seen_any:
+        assert example.answer in by_clip[example.target_clip].captions
+        wordings.setdefault(example.target_clip, set()).add(example.answer)
+    assert any(len(w) > 1 for w in wordings.values())  # "any": several wordings of a clip
+
+    config.data.caption_choice = "consensus"
+    pool, _ = load_pool(config)
+    seen = ExampleSampler({"caption": 1.0}, pool, seed=0).examples(0, 64)
+    for example in seen:
+        assert example.answer == consensus_caption(by_clip[example.target_clip].captions)
+    # The choice changes only the answer: the same clips and instructions in the same order.
+    assert [(e.target_clip, e.instruction) for e in seen] == \
+        [(e.target_clip, e.instruction) for e in seen_any]

@@ -137,12 +137,16 @@ class ClipPool:
             manifest (absolute paths need no entry); read by `unisono.data.clips.load_clip`.
         memo: clip lists by role that builders derive once (`unisono.data.clips.role_clips`),
             keyed by role, entry count and max_seconds.
+        caption_choice: which of a clip's captions the caption task trains on: "any" (one at
+            random per example) or "consensus" (always the one that agrees most with the
+            others, `unisono.tasks.understanding.consensus_caption`).
     """
 
     entries: list[ManifestEntry]
     sample_rate: int
     max_seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
+    caption_choice: str = "any"
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def cacheable(self, kinds: Sequence[str]) -> list[ManifestEntry]:

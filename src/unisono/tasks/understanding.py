@@ -2,7 +2,8 @@
 caption stream of the same weights.
 
 - `caption`: any captioned clip; the instruction asks for a description, the answer is one of the
-  clip's captions (users' AudioCaps / MusicCaps rows work as they are).
+  clip's captions (users' AudioCaps / MusicCaps rows work as they are): a random one per example,
+  or with `data.caption_choice: consensus` always the one that agrees most with the others.
 - `question`: short questions with exact answers read from the manifest's metadata: how many
   times a counted event sounds, the speaker's or singer's gender, the instrument of a music clip,
   the event of a single-event clip. Rows without such metadata are simply not used.
@@ -11,6 +12,9 @@ The audio is the clip's cached latent, given clean (flow time 0); nothing is syn
 """
 
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 import numpy as np
 
@@ -84,6 +88,42 @@ def question_text(kind: str, event: str, rng: np.random.Generator) -> str:
     return templates[int(rng.integers(len(templates)))].format(event=event)
 
 
+CAPTION_CHOICES = ("any", "consensus")
+_WORD = re.compile(r"[a-z0-9#']+")
+
+
+def _ngram_f1(a: list[str], b: list[str], n: int) -> float:
+    """F1 of the clipped n-gram matches of two token lists (0 when either has no n-grams)."""
+    grams_a = Counter(tuple(a[i:i + n]) for i in range(len(a) - n + 1))
+    grams_b = Counter(tuple(b[i:i + n]) for i in range(len(b) - n + 1))
+    if not grams_a or not grams_b:
+        return 0.0
+    matched = sum((grams_a & grams_b).values())
+    return 2.0 * matched / (sum(grams_a.values()) + sum(grams_b.values()))
+
+
+def consensus_caption(captions: list[str]) -> str:
+    """The caption that agrees most with the others: the highest mean, over the other captions,
+    of the n-gram F1 (n = 1..4, lower-cased words) averaged over n. The first wins a tie; a lone
+    caption is its own consensus.
+
+    A masked-diffusion caption head decodes all positions at once; trained on a random wording
+    per example it learns a blend of the clip's wordings and commits pieces of several in one
+    caption ("a by a woman in e, lyrics"). One wording per clip, the one its references share
+    most, removes that ambiguity (and is the wording consensus metrics such as CIDEr-D reward).
+    """
+    if len(captions) < 2:
+        return captions[0]
+    words = [_WORD.findall(c.lower()) for c in captions]
+
+    def agreement(i: int) -> float:
+        return float(np.mean([np.mean([_ngram_f1(words[i], words[j], n) for n in range(1, 5)])
+                              for j in range(len(words)) if j != i]))
+
+    scores = [agreement(i) for i in range(len(captions))]
+    return captions[int(np.argmax(scores))]
+
+
 def _usable(pool: ClipPool, rows: list[ManifestEntry]) -> list[ManifestEntry]:
     return [e for e in rows if e.duration is None or e.duration <= pool.max_seconds + 1e-6]
 
@@ -99,12 +139,18 @@ def _build_caption(pool: ClipPool, rng: np.random.Generator) -> TaskExample:
             f"{pool.max_seconds} s in the manifests; add captions or drop the task's weight."
         )
     entry = candidates[int(rng.integers(len(candidates)))]
+    instruction = CAPTION_TEMPLATES[int(rng.integers(len(CAPTION_TEMPLATES)))]
+    if pool.caption_choice == "consensus":
+        chosen = pool.memo.setdefault(("caption.consensus", entry.id),
+                                      consensus_caption(entry.captions))
+    else:
+        chosen = entry.captions[int(rng.integers(len(entry.captions)))]
     return TaskExample(
         task="caption",
-        instruction=CAPTION_TEMPLATES[int(rng.integers(len(CAPTION_TEMPLATES)))],
+        instruction=instruction,
         duration=float(entry.duration or pool.max_seconds),
         target_clip=entry.id,
-        answer=entry.captions[int(rng.integers(len(entry.captions)))],
+        answer=chosen,
     )
 
 

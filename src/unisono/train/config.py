@@ -35,6 +35,9 @@ class GeneratorDataConfig:
         val_batches: fixed batches per task (of `batch_size` examples).
         val_seed: seeds the held-out examples and their noise (not `run.seed`, so runs with
             different seeds validate on the same batches).
+        caption_choice: which of a clip's captions the caption task trains on: "any" (one at
+            random per example) or "consensus" (always the one that agrees most with the
+            clip's other captions; `unisono.tasks.understanding.consensus_caption`).
     """
 
     manifests: list[str] = field(default_factory=list)
@@ -49,6 +52,7 @@ class GeneratorDataConfig:
     val_manifests: list[str] = field(default_factory=list)
     val_batches: int = 4
     val_seed: int = 0
+    caption_choice: Literal["any", "consensus"] = "any"
 
 
 @dataclass

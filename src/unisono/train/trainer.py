@@ -91,6 +91,7 @@ def load_pool(config: TrainGeneratorConfig, manifests: list[str] | None = None,
     pool = ClipPool(
         entries, sample_rate=0, max_seconds=config.data.max_seconds,
         paths={entry.id: path for entry, path in pairs},
+        caption_choice=config.data.caption_choice,
     )
     return pool, pairs
 
