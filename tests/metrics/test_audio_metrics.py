@@ -141,6 +141,14 @@ def test_change_energy_of_a_removal_closed_forms():
     # A bed 6 dB too quiet is 6.02 dB off on the kept cells (the bed's alone).
     quiet = change_energy(source, target, 0.5 * bed + event, SR)
     assert quiet["kept_db"] == pytest.approx(20 * np.log10(2), abs=0.05)
+    assert quiet["kept_level_db"] == pytest.approx(-20 * np.log10(2), abs=0.05)
+    assert change_energy(source, target, target, SR)["kept_level_db"] == pytest.approx(0, abs=1e-9)
+    # Turning the whole input down "removes" as much as it turns the kept cells down: the level
+    # figure tells it from a removal.
+    for gain in (0.5, 0.1):
+        turned_down = change_energy(source, target, gain * source, SR)
+        assert turned_down["removed_db"] == pytest.approx(20 * np.log10(gain), abs=0.05)
+        assert turned_down["kept_level_db"] == pytest.approx(20 * np.log10(gain), abs=0.05)
 
 
 def test_change_energy_of_an_addition_and_errors():

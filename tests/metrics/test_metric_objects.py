@@ -122,7 +122,7 @@ def test_change_energy_object_averages_the_pairs_that_have_such_cells():
     values = metric.compute()
     pairs = [change_energy(*pair, SR) for pair in (removal, addition)]
     assert np.isnan(pairs[0]["added_db"]) and np.isnan(pairs[1]["removed_db"])
-    for key in ("removed_db", "added_db", "kept_db"):
+    for key in ("removed_db", "added_db", "kept_db", "kept_level_db"):
         assert values[key] == pytest.approx(np.nanmean([pair[key] for pair in pairs]))
     assert values["added_db"] == pytest.approx(0.0, abs=1e-9)  # the addition's output is its input
     only_removals = ChangeEnergy()

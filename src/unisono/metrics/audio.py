@@ -17,7 +17,10 @@ Definitions (fixed, so figures are comparable across runs and papers):
   60 dB below the loudest cell of source and target are left out. removed_db / added_db:
   10 log10 of the output's summed power over the source's on removal / addition cells (the
   target itself scores its own change, the untouched source 0); kept_db: mean |dB difference|
-  of output and target on the kept cells (0 for the target).
+  of output and target on the kept cells (0 for the target); kept_level_db: 10 log10 of the
+  output's summed power over the target's on the kept cells, signed (0 for the target). An
+  output that only turns the whole clip down by g "removes" 20 log10 g dB and shows the same
+  kept_level_db: removed_db - kept_level_db is what a removal took beyond the clip's level.
 """
 
 from __future__ import annotations
@@ -159,7 +162,7 @@ def change_energy(source: np.ndarray, target: np.ndarray, estimate: np.ndarray,
         sample_rate: rate of all three; they are resampled to 16 kHz.
 
     Returns:
-        {"removed_db", "added_db", "kept_db"}; NaN where the pair has no such cells (a clean
+        {"removed_db", "added_db", "kept_db", "kept_level_db"}; NaN where the pair has no such cells (a clean
         addition has no removal cells; where an event and its background cancel in a mixture,
         a few cells do).
     """
@@ -175,6 +178,7 @@ def change_energy(source: np.ndarray, target: np.ndarray, estimate: np.ndarray,
         "removed_db": _power_ratio_db(estimate_db, source_db, audible & (change >= CHANGE_DB)),
         "added_db": _power_ratio_db(estimate_db, source_db, audible & (change <= -CHANGE_DB)),
         "kept_db": float(kept_db.mean()) if kept_db.size else float("nan"),
+        "kept_level_db": _power_ratio_db(estimate_db, target_db, kept),
     }
 
 

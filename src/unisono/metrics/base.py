@@ -221,7 +221,9 @@ class ChangeEnergy(Metric):
 
     removed_db: the output's power over the input's where the target removed something (the
     target's own figure is the ideal, 0 the do-nothing output); added_db: the same where the target
-    added something; kept_db: mean |dB| difference from the target where nothing should change.
+    added something; kept_db: mean |dB| difference from the target where nothing should change;
+    kept_level_db: the output's power over the target's there (signed: a removal that only turns
+    the clip down shows it here as much as in removed_db).
     """
 
     name = "change_energy"
@@ -229,7 +231,7 @@ class ChangeEnergy(Metric):
     aligned: ClassVar[bool] = True
     description = ("transformations: dB change where the target removed / added energy, and dB "
                    "error where it kept it (needs the inputs)")
-    KEYS = ("removed_db", "added_db", "kept_db")
+    KEYS = ("removed_db", "added_db", "kept_db", "kept_level_db")
 
     def reset(self) -> None:
         self.values: list[dict[str, float]] = []
@@ -249,7 +251,7 @@ class ChangeEnergy(Metric):
             finite = [v[key] for v in self.values if math.isfinite(v[key])]
             result[key] = float(np.mean(finite)) if finite else unavailable(
                 f"no pair has {key.removesuffix('_db')} cells (source and target never differ "
-                f"that way by {CHANGE_DB:g} dB)" if key != "kept_db" else
+                f"that way by {CHANGE_DB:g} dB)" if not key.startswith("kept") else
                 "no pair has cells where source and target agree")
         return result
 
