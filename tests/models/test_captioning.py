@@ -153,6 +153,52 @@ def test_an_old_folder_loads_and_captions_with_fresh_caption_layers(tmp_path) ->
     assert torch.isfinite(logits).all()
 
 
+def test_caption_conv_starts_as_nothing_and_lets_a_position_read_its_neighbours(tmp_path) -> None:
+    before = DiT(caption_config()).eval()
+    with torch.no_grad():  # a trained-looking stream, so that the comparison means something
+        for parameter in before.parameters():
+            parameter.normal_(0.0, 0.2, generator=torch.Generator().manual_seed(parameter.numel()))
+    before.save_pretrained(tmp_path / "before")
+    config_file = tmp_path / "before" / "config.json"
+    config_file.write_text(config_file.read_text().replace('"caption_conv": 0',
+                                                           '"caption_conv": 3'))
+    grown = DiT.from_pretrained(tmp_path / "before")  # a folder without the convolution loads
+    assert grown.blocks[0].caption_conv is not None
+    states, mask = text()
+    latent = torch.randn(1, C, T)
+    tokens = torch.full((1, K), MASK)
+    tokens[0, 5] = 7
+    with torch.no_grad():
+        expected = before.caption_logits(latent, tokens, text_states=states, text_mask=mask)
+        torch.testing.assert_close(
+            grown.caption_logits(latent, tokens, text_states=states, text_mask=mask), expected)
+    # The convolution runs along caption positions after each block's update, as a residual:
+    # with the last block's kernel opened, the logits move by exactly that block's
+    # convolution of its updated stream, read out by the caption head.
+    last = grown.blocks[-1]
+    seen = {}
+    original = last.caption.finish
+
+    def keep(*args, **kwargs):
+        seen["updated"] = original(*args, **kwargs)
+        return seen["updated"]
+
+    last.caption.finish = keep
+    with torch.no_grad():
+        last.caption_conv.weight.normal_(0.0, 0.2, generator=torch.Generator().manual_seed(1))
+        opened = grown.caption_logits(latent, tokens, text_states=states, text_mask=mask)
+        updated = seen["updated"]
+        by_hand = updated + torch.nn.functional.conv1d(
+            updated.transpose(1, 2), last.caption_conv.weight, last.caption_conv.bias,
+            padding=1).transpose(1, 2)
+        hidden = grown.caption_norm(by_hand)
+        expected_open = hidden @ grown.caption_embedding.weight.t() + grown.caption_bias
+    torch.testing.assert_close(opened, expected_open)
+    assert not torch.allclose(opened, expected)
+    with pytest.raises(UnisonoError, match="odd kernel"):
+        caption_config(caption_conv=2)
+
+
 def test_bad_caption_config_names_the_fix() -> None:
     with pytest.raises(UnisonoError, match="caption_vocab"):
         caption_config(caption_vocab=0)

@@ -9,7 +9,8 @@ Streams:
   and no MLP, and its keys / values can be computed once per request and reused at every solver
   step).
 - caption tokens (optional, for captioning): a persistent stream with the audio stream's full
-  set of layers, updated block to block.
+  set of layers, updated block to block; optionally a convolution over caption positions after
+  each update (`caption_conv`), so that each token sees its neighbours' states.
 
 Shapes: B batch, T audio frames, N instruction tokens, K caption tokens, D width, H heads,
 E head width, Dt text-encoder width.
@@ -141,6 +142,11 @@ class DoubleStreamBlock(nn.Module):
         # Time-aligned content enters every block after attention (UniFlow-Audio eq. 4).
         self.content = nn.Linear(config.width, config.width)
         self.caption = UpdatedStream(config) if config.caption_stream else None
+        self.caption_conv = (
+            nn.Conv1d(config.width, config.width, config.caption_conv,
+                      padding=config.caption_conv // 2)
+            if config.caption_stream and config.caption_conv else None
+        )
 
     def forward(
         self,
@@ -184,6 +190,8 @@ class DoubleStreamBlock(nn.Module):
         audio = self.audio.finish(audio, attended[0], audio_mod, added=self.content(content))
         if caption is not None and self.caption is not None and caption_mod is not None:
             caption = self.caption.finish(caption, attended[1], caption_mod)
+            if self.caption_conv is not None:
+                caption = caption + self.caption_conv(caption.transpose(1, 2)).transpose(1, 2)
         return audio, caption
 
 

@@ -42,6 +42,10 @@ class DiTConfig:
         caption_mask_token: the tokenizer's [MASK] id (masked diffusion's absorbing state).
         caption_end_token: the id that ends a caption (the tokenizer's [SEP]).
         caption_pad_token: the id that fills a caption after its end (the tokenizer's [PAD]).
+        caption_conv: kernel (positions) of a convolution over the caption tokens at the end of
+            every block, added to the stream and starting at zero (0: none). Attention among
+            caption tokens has only the learned absolute position embeddings to tell neighbours
+            apart; the convolution hands each position its neighbours' states directly.
         duration_hidden: hidden width of the clip-duration predictor.
         max_duration: longest clip (seconds) the duration predictor may return.
     """
@@ -67,6 +71,7 @@ class DiTConfig:
     caption_mask_token: int = 103
     caption_end_token: int = 102
     caption_pad_token: int = 0
+    caption_conv: int = 0
     duration_hidden: int = 256
     max_duration: float = 30.0
 
@@ -93,6 +98,9 @@ class DiTConfig:
                     f"caption_stream needs caption_vocab (the tokenizer's size, got "
                     f"{self.caption_vocab}) containing the mask / end / pad ids {tokens}."
                 )
+            if self.caption_conv < 0 or (self.caption_conv and self.caption_conv % 2 == 0):
+                raise UnisonoError(f"caption_conv must be 0 (none) or an odd kernel, got "
+                                   f"{self.caption_conv}.")
             if not 0 <= self.answer_length <= self.caption_length:
                 raise UnisonoError(
                     f"answer_length {self.answer_length} must be in 0..caption_length "

@@ -143,6 +143,9 @@ class DiT(nn.Module):
         for block in self.blocks:
             nn.init.zeros_(block.content.weight)
             nn.init.zeros_(block.content.bias)
+            if block.caption_conv is not None:  # the stream starts as it was without it
+                nn.init.zeros_(block.caption_conv.weight)
+                nn.init.zeros_(block.caption_conv.bias)
 
     @property
     def num_parameters(self) -> int:
@@ -421,6 +424,8 @@ def _pool_patches(tokens: torch.Tensor, patch: int) -> torch.Tensor:
 
 
 def later_parts(model: DiT) -> tuple[str, ...]:
-    """Parts added by later capabilities (captioning, TA content): absent in older folders."""
-    blocks = tuple(f"blocks.{k}.caption." for k in range(model.config.depth))
+    """Parts added by later capabilities (captioning, TA content, the caption stream's
+    convolution): absent in older folders."""
+    blocks = tuple(f"blocks.{k}.{part}." for k in range(model.config.depth)
+                   for part in ("caption", "caption_conv"))
     return (*blocks, "caption_", "content_encoder.")
