@@ -162,9 +162,9 @@ def change_energy(source: np.ndarray, target: np.ndarray, estimate: np.ndarray,
         sample_rate: rate of all three; they are resampled to 16 kHz.
 
     Returns:
-        {"removed_db", "added_db", "kept_db", "kept_level_db"}; NaN where the pair has no such cells (a clean
-        addition has no removal cells; where an event and its background cancel in a mixture,
-        a few cells do).
+        {"removed_db", "added_db", "kept_db", "kept_level_db"}; NaN where the pair has no such
+        cells (a clean addition has no removal cells; where an event and its background cancel
+        in a mixture, a few cells do).
     """
     target, estimate = _check_pair(target, estimate)
     _, source = _check_pair(target, source)

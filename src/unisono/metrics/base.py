@@ -230,7 +230,7 @@ class ChangeEnergy(Metric):
     inputs: ClassVar[str] = "edited"
     aligned: ClassVar[bool] = True
     description = ("transformations: dB change where the target removed / added energy, and dB "
-                   "error where it kept it (needs the inputs)")
+                   "error and level where it kept it (needs the inputs)")
     KEYS = ("removed_db", "added_db", "kept_db", "kept_level_db")
 
     def reset(self) -> None:
