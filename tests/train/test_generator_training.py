@@ -246,3 +246,27 @@ def test_bf16_autocast_trains_in_bfloat16_close_to_float32(world_manifest, tmp_p
     assert len(runs["bf16"]) == len(runs["none"]) == 2
     assert runs["bf16"] != runs["none"]  # autocast took effect
     np.testing.assert_allclose(runs["bf16"], runs["none"], rtol=0.03)
+
+
+@pytest.mark.slow  # compiling the tiny objective takes about a minute on this machine
+def test_compiled_training_matches_eager(world_manifest, tmp_path) -> None:
+    """`run.compile` (torch.compile of the objective) trains the same model: its losses and
+    final weights agree with the eager run's to float32 rounding of fused kernels."""
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+    folders, losses = {}, {}
+    for name, compile_ in (("eager", False), ("compiled", True)):
+        folders[name] = train_generator(
+            tiny_train_config(world_manifest, tmp_path / name, max_steps=2, compile=compile_),
+            show_progress=False)
+        rows = (tmp_path / name / "metrics.csv").read_text().splitlines()
+        header = rows[0].split(",")
+        losses[name] = [float(r.split(",")[header.index("loss")]) for r in rows[1:]]
+    assert counters["stats"]["unique_graphs"] > 0  # the objective was compiled (dynamo's count)
+    np.testing.assert_allclose(losses["compiled"], losses["eager"], rtol=1e-4)
+    eager = load_file(str(folders["eager"] / "generator" / "model.safetensors"))
+    compiled = load_file(str(folders["compiled"] / "generator" / "model.safetensors"))
+    assert eager.keys() == compiled.keys()  # no "_orig_mod." prefixes in the saved folder
+    for key in eager:
+        torch.testing.assert_close(compiled[key], eager[key], rtol=1e-3, atol=1e-5)
