@@ -248,7 +248,7 @@ def test_bf16_autocast_trains_in_bfloat16_close_to_float32(world_manifest, tmp_p
     np.testing.assert_allclose(runs["bf16"], runs["none"], rtol=0.03)
 
 
-@pytest.mark.slow  # compiling the tiny objective takes about a minute on this machine
+@pytest.mark.slow  # compiling the tiny objective takes 1-2 min here with a cold inductor cache
 def test_compiled_training_matches_eager(world_manifest, tmp_path) -> None:
     """`run.compile` (torch.compile of the objective) trains the same model: its losses and
     final weights agree with the eager run's to float32 rounding of fused kernels."""
