@@ -1,7 +1,6 @@
 """Under torchrun and under SIGKILL: DDP on CPU (gloo, 2 processes) matches one process with the
 same global batch, and a killed run resumes to the uninterrupted run's exact weights."""
 
-import csv
 import math
 import os
 import shutil
@@ -14,7 +13,7 @@ import time
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_configs import tiny_train_config
+from train_configs import read_rows, tiny_train_config
 
 from unisono.config import save_config
 
@@ -72,10 +71,10 @@ def test_ddp_on_two_cpu_processes_equals_one_process_with_accumulation(
     rows_a = (tmp_path / "single" / "metrics.csv").read_text().splitlines()
     rows_b = (tmp_path / "ddp" / "metrics.csv").read_text().splitlines()
     assert len(rows_a) == len(rows_b) == 3
-    with open(tmp_path / "single" / "metrics.csv") as a, open(tmp_path / "ddp" / "metrics.csv") as b:
-        for row_a, row_b in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
-            assert float(row_a["val/t2a"]) == pytest.approx(float(row_b["val/t2a"]), rel=1e-5)
-            assert float(row_a["val/t2a"]) > 0
+    for row_a, row_b in zip(read_rows(tmp_path / "single"), read_rows(tmp_path / "ddp"),
+                            strict=True):
+        assert float(row_a["val/t2a"]) == pytest.approx(float(row_b["val/t2a"]), rel=1e-5)
+        assert float(row_a["val/t2a"]) > 0
 
 
 def test_sigkill_mid_run_then_resume_matches_the_uninterrupted_run(world_manifest, tmp_path):
@@ -138,11 +137,8 @@ def test_fsdp_equals_ddp_and_resumes_exactly(world_manifest, val_manifest, tmp_p
             for key in a:
                 torch.testing.assert_close(b[key], a[key], rtol=1e-5, atol=1e-6,
                                            msg=f"{run} {name} {key}")
-    rows = {}
-    for run in ("ddp", "fsdp", "resumed"):
-        with open(tmp_path / run / "metrics.csv") as handle:
-            rows[run] = [row for row in csv.DictReader(handle)
-                         if not math.isnan(float(row["val/t2a"]))]
+    rows = {run: [row for row in read_rows(tmp_path / run) if not math.isnan(float(row["val/t2a"]))]
+            for run in ("ddp", "fsdp", "resumed")}
     assert [r["step"] for r in rows["ddp"]] == ["2", "4"]
     for run in ("fsdp", "resumed"):
         for a, b in zip(rows["ddp"], rows[run], strict=True):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_configs import tiny_train_config
+from train_configs import read_rows, tiny_train_config
 
 from unisono.codec_files import load_codec
 from unisono.errors import UnisonoError
@@ -238,9 +238,7 @@ def test_bf16_autocast_trains_in_bfloat16_close_to_float32(world_manifest, tmp_p
     for name in ("none", "bf16"):
         folder = train_generator(tiny_train_config(world_manifest, tmp_path / name, max_steps=2,
                                                    autocast=name), show_progress=False)
-        rows = (tmp_path / name / "metrics.csv").read_text().splitlines()
-        header = rows[0].split(",")
-        runs[name] = [float(r.split(",")[header.index("loss")]) for r in rows[1:]]
+        runs[name] = [float(row["loss"]) for row in read_rows(tmp_path / name)]
         weights = load_file(str(folder / "generator" / "model.safetensors"))
         assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in weights.values())
     assert len(runs["bf16"]) == len(runs["none"]) == 2
@@ -260,9 +258,7 @@ def test_compiled_training_matches_eager(world_manifest, tmp_path) -> None:
         folders[name] = train_generator(
             tiny_train_config(world_manifest, tmp_path / name, max_steps=2, compile=compile_),
             show_progress=False)
-        rows = (tmp_path / name / "metrics.csv").read_text().splitlines()
-        header = rows[0].split(",")
-        losses[name] = [float(r.split(",")[header.index("loss")]) for r in rows[1:]]
+        losses[name] = [float(row["loss"]) for row in read_rows(tmp_path / name)]
     assert counters["stats"]["unique_graphs"] > 0  # the objective was compiled (dynamo's count)
     np.testing.assert_allclose(losses["compiled"], losses["eager"], rtol=1e-4)
     eager = load_file(str(folders["eager"] / "generator" / "model.safetensors"))

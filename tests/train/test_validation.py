@@ -1,13 +1,13 @@
 """Held-out losses (data.val_manifests): fixed batches, the EMA weights' loss on them, and a
 validated run that trains exactly as it would without validation."""
 
-import csv
 import math
 
 import pytest
 import torch
 from safetensors.torch import load_file
 from test_caption_training import joint_config
+from train_configs import read_rows
 
 from unisono.codec_files import load_codec
 from unisono.errors import UnisonoError
@@ -41,11 +41,6 @@ def held_out_parts(config, tmp_path):
                                caption_length=config.model.caption_length)
     flow = FlowMatching(time_mean=config.flow.time_mean, time_std=config.flow.time_std)
     return build_held_out(config, val_pool, assembler, flow), flow
-
-
-def read_rows(run_dir):
-    with open(run_dir / "metrics.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_validation_logs_the_ema_weights_loss_and_changes_no_training(

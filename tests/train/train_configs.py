@@ -1,6 +1,7 @@
 """A tiny generator config that trains in seconds (a module of its own, not conftest: `from
 conftest import` would pick up whichever conftest pytest imported first)."""
 
+import csv
 from pathlib import Path
 
 from unisono.config import config_from_dict
@@ -18,3 +19,9 @@ def tiny_train_config(manifest: Path, output_dir: Path, **run) -> TrainGenerator
                 "log_every": 1, "tensorboard": False, "threads": 1, "keep_last": 5, **run},
     }
     return config_from_dict(TrainGeneratorConfig, data)
+
+
+def read_rows(run_dir: Path) -> list[dict[str, str]]:
+    """A run's metrics.csv as one dict per logged step."""
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))

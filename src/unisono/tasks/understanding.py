@@ -141,8 +141,10 @@ def _build_caption(pool: ClipPool, rng: np.random.Generator) -> TaskExample:
     entry = candidates[int(rng.integers(len(candidates)))]
     instruction = CAPTION_TEMPLATES[int(rng.integers(len(CAPTION_TEMPLATES)))]
     if pool.caption_choice == "consensus":
-        chosen = pool.memo.setdefault(("caption.consensus", entry.id),
-                                      consensus_caption(entry.captions))
+        key = ("caption.consensus", entry.id)
+        if key not in pool.memo:  # once per clip: it is on every caption example's path
+            pool.memo[key] = consensus_caption(entry.captions)
+        chosen = pool.memo[key]
     else:
         chosen = entry.captions[int(rng.integers(len(entry.captions)))]
     return TaskExample(
